@@ -1,0 +1,82 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+
+/**
+ * The environment the service reads, exactly once, at start. Every variable is optional unless
+ * marked; secrets have no defaults.
+ */
+export class EnvironmentVariables {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT?: number;
+
+  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  DATA_DIR?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(65535)
+  EMBEDDED_PG_PORT?: number;
+
+  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: string;
+
+  @IsOptional() @IsString() @Matches(/^[a-zA-Z0-9._-]{3,64}$/, { message: 'must be 3-64 letters, digits, dot, dash or underscore' })
+  BOOTSTRAP_ADMIN_USERNAME?: string;
+
+  @IsOptional() @IsString() @MinLength(12) @MaxLength(256)
+  BOOTSTRAP_ADMIN_PASSWORD?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  JWT_ISSUER?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  JWT_AUDIENCE?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(3600)
+  ACCESS_TOKEN_TTL_SECONDS?: number;
+
+  /** PEM (PKCS#8) of the ES256 signing key; generated into DATA_DIR when unset. */
+  @IsOptional() @IsString() @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'must be a PKCS#8 PEM private key' })
+  JWT_SIGNING_KEY?: string;
+
+  @IsOptional() @IsString() @Matches(/^\d+(kb|mb)$/i, { message: 'must look like 1mb or 512kb' })
+  BODY_LIMIT?: string;
+
+  @IsOptional() @IsString() @Matches(/^\d+(kb|mb)$/i, { message: 'must look like 10mb' })
+  IMPORT_BODY_LIMIT?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  LOGIN_MAX_FAILURES?: number;
+
+  @IsOptional() @IsString() @Matches(/^redis:\/\//, { message: 'must be a redis:// URL' })
+  REDIS_URL?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  SCHEDULER_ENABLED?: boolean;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100000)
+  RATE_LIMIT_AUTH_PER_MINUTE?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100000)
+  RATE_LIMIT_REQUESTS_PER_MINUTE?: number;
+
+  @IsOptional() @IsString()
+  TRUST_PROXY?: string;
+}

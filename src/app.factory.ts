@@ -1,0 +1,83 @@
+import { INestApplication, RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppConfig } from '../config/configuration';
+import { AppModule } from './app.module';
+import { bodyParsing } from './common/body-parsers';
+import { requestId } from './common/request-id';
+import { createValidationPipe } from './common/validation';
+
+export const API_PREFIX = 'api/v1';
+
+export interface CreateAppOptions {
+  /** Extra destination for the JSON log lines (tests capture them). */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** Builds the fully configured application; `main.ts` and the e2e tests share it. */
+export async function createApp(config: AppConfig, opts: CreateAppOptions = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, opts), {
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', config.trustProxy ?? false);
+  app.disable('x-powered-by');
+  app.use(requestId);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          frameAncestors: ["'none'"],
+          formAction: ["'self'"],
+          upgradeInsecureRequests: null,
+        },
+      },
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  app.use(
+    bodyParsing({
+      limit: config.bodyLimit,
+      importLimit: config.importBodyLimit,
+      formPaths: [`/${API_PREFIX}/auth/token`],
+      textPaths: [`/${API_PREFIX}/release-records/import`],
+    }),
+  );
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: [
+      { path: '.well-known/jwks.json', method: RequestMethod.GET },
+      { path: 'health/live', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+    ],
+  });
+  app.useGlobalPipes(createValidationPipe());
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Offender-information exchange (再犯防止施策番号109 情報連携)')
+      .setDescription(
+        'Controlled exchange of release information between correctional facilities, probation offices and local governments. ' +
+          'Every error is RFC 9457 problem details (application/problem+json). Each route states the roles or scopes it allows.',
+      )
+      .setVersion('1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT (ES256)' })
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, {
+    jsonDocumentUrl: 'api/docs-json',
+    swaggerOptions: { persistAuthorization: false },
+  });
+  await app.init();
+  return app;
+}

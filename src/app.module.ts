@@ -1,0 +1,84 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { ClsModule } from 'nestjs-cls';
+import { LoggerModule } from 'nestjs-pino';
+import type { Request } from 'express';
+import { APP_CONFIG, AppConfig } from '../config/configuration';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { notInBucket } from './common/rate-limit';
+import { REDACT_PATHS } from './common/redact';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { OrganizationsModule } from './organizations/organizations.module';
+import { UsersModule } from './users/users.module';
+
+function withStream<T>(options: T, stream?: NodeJS.WritableStream): T | [T, NodeJS.WritableStream] {
+  return stream ? [options, stream] : options;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, opts: { logStream?: NodeJS.WritableStream } = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        { module: class ConfigModule {}, global: true, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] },
+        LoggerModule.forRoot({
+          pinoHttp: withStream(
+            {
+              level: config.logLevel,
+              genReqId: (req) => (req as Request & { id: string }).id,
+              redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+              serializers: {
+                req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+              },
+              customProps: (req) => ({ requestId: (req as Request & { id: string }).id }),
+              autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },
+              quietReqLogger: true,
+            },
+            opts.logStream,
+          ),
+        }),
+        ClsModule.forRoot({
+          global: true,
+          middleware: {
+            mount: true,
+            setup: (cls, req: Request & { id?: string }) => {
+              cls.set('requestId', req.id);
+              cls.set('sourceIp', req.ip);
+            },
+          },
+          plugins: [
+            new ClsPluginTransactional({
+              imports: [DatabaseModule],
+              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+            }),
+          ],
+        }),
+        ThrottlerModule.forRoot({
+          throttlers: [
+            { name: 'auth', ttl: 60_000, limit: config.rateLimits.authPerMinute, skipIf: notInBucket('auth') },
+            { name: 'requests', ttl: 60_000, limit: config.rateLimits.requestsPerMinute, skipIf: notInBucket('requests') },
+          ],
+        }),
+        DatabaseModule,
+        AuditModule,
+        AuthModule,
+        OrganizationsModule,
+        UsersModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_GUARD, useClass: ThrottlerGuard },
+      ],
+    };
+  }
+}

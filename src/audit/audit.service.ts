@@ -1,0 +1,107 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ClsService } from 'nestjs-cls';
+import { DataSource } from 'typeorm';
+import type { Request } from 'express';
+import { TransactionHost, TypeOrmAdapter } from '../database/transaction';
+import type { RequestStore } from '../common/request-context';
+import type { DenialRecorder } from '../common/denial-recorder';
+import type { Actor } from '../auth/actor';
+import { AuditEvent, AuditOutcome } from './audit-event.entity';
+
+export interface AuditInput {
+  action: string;
+  resourceType: string;
+  resourceId?: string | null;
+  recordId?: string | null;
+  outcome?: AuditOutcome;
+  reasonCode?: string | null;
+  details?: Record<string, unknown> | null;
+  /** Overrides the actor taken from the request (sign-ins, scheduled work). */
+  actor?: { type: AuditEvent['actorType']; id: string | null; orgId: string | null };
+}
+
+/**
+ * Writes audit events. `record` joins the caller's transaction, so the event and the change it
+ * describes commit or roll back together (no event, no data). `recordDetached` writes on its own
+ * connection: refusals must stay on record even though the refused work is rolled back.
+ */
+const INSERT_SQL = `INSERT INTO audit_events
+  (actor_type, actor_id, organization_id, action, resource_type, resource_id, record_id, outcome, reason_code, request_id, source_ip, details)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`;
+
+@Injectable()
+export class AuditService implements DenialRecorder {
+  private readonly logger = new Logger(AuditService.name);
+
+  constructor(
+    private readonly txHost: TransactionHost<TypeOrmAdapter>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cls: ClsService<RequestStore>,
+  ) {}
+
+  private build(input: AuditInput): Partial<AuditEvent> {
+    const actor: Actor | undefined = this.cls.isActive() ? this.cls.get('actor') : undefined;
+    const who = input.actor ?? (actor ? { type: actor.type, id: actor.id, orgId: actor.orgId } : { type: 'anonymous' as const, id: null, orgId: null });
+    return {
+      actorType: who.type,
+      actorId: who.id,
+      organizationId: who.orgId,
+      action: input.action,
+      resourceType: input.resourceType,
+      resourceId: input.resourceId ?? null,
+      recordId: input.recordId ?? null,
+      outcome: input.outcome ?? 'success',
+      reasonCode: input.reasonCode ?? null,
+      requestId: this.cls.isActive() ? (this.cls.get('requestId') ?? null) : null,
+      sourceIp: this.cls.isActive() ? (this.cls.get('sourceIp') ?? null) : null,
+      details: input.details ?? null,
+    };
+  }
+
+  private async insert(run: (sql: string, params: unknown[]) => Promise<unknown>, input: AuditInput): Promise<string> {
+    const e = this.build(input);
+    const rows = (await run(INSERT_SQL, [
+      e.actorType,
+      e.actorId,
+      e.organizationId,
+      e.action,
+      e.resourceType,
+      e.resourceId,
+      e.recordId,
+      e.outcome,
+      e.reasonCode,
+      e.requestId,
+      e.sourceIp,
+      e.details === null ? null : JSON.stringify(e.details),
+    ])) as { id: string }[];
+    return String(rows[0]?.id);
+  }
+
+  /** Inserts the event in the current transaction (or on its own when there is none). */
+  async record(input: AuditInput): Promise<string> {
+    const manager = this.txHost.tx;
+    return this.insert((sql, params) => manager.query(sql, params), input);
+  }
+
+  /** Inserts the event outside any transaction in progress (refusals, sign-in failures). */
+  async recordDetached(input: AuditInput): Promise<string> {
+    return this.insert((sql, params) => this.dataSource.query(sql, params), input);
+  }
+
+  async recordDenial(req: Request, status: number, reason: string): Promise<void> {
+    try {
+      const route = (req.route as { path?: string } | undefined)?.path ?? req.path;
+      await this.recordDetached({
+        action: 'access.denied',
+        resourceType: 'route',
+        resourceId: `${req.method} ${route}`,
+        outcome: 'denied',
+        reasonCode: reason,
+        details: { status },
+      });
+    } catch (err) {
+      this.logger.error({ err: { name: (err as Error).name, code: (err as { code?: string }).code } }, 'could not audit a denial');
+    }
+  }
+}

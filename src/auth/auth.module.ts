@@ -1,0 +1,20 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { OrganizationsModule } from '../organizations/organizations.module';
+import { UsersModule } from '../users/users.module';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { JwtStrategy } from './jwt.strategy';
+import { KeysService } from './keys.service';
+import { TokensService } from './tokens.service';
+
+@Global()
+@Module({
+  imports: [PassportModule, UsersModule, OrganizationsModule],
+  controllers: [AuthController],
+  providers: [KeysService, TokensService, AuthService, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  exports: [KeysService, TokensService],
+})
+export class AuthModule {}

@@ -1,0 +1,190 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { authenticator } from 'otplib';
+import { APP_CONFIG, AppConfig } from '../../config/configuration';
+import { AuditService } from '../audit/audit.service';
+import { TransactionHost, Transactional, TypeOrmAdapter } from '../database/transaction';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { Organization } from '../organizations/organization.entity';
+import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { Actor } from './actor';
+import { InvalidClientError, InvalidScopeError, MfaAlreadyEnrolledError, MfaCodeRequiredError, MfaNotStartedError, SignInFailedError } from './auth.errors';
+import { LoginDto, TokenRequestDto } from './dto/token-request.dto';
+import { KeysService } from './keys.service';
+import { burnVerification, hashSecret, verifySecret } from './passwords';
+import { IssuedToken, TokensService } from './tokens.service';
+
+authenticator.options = { window: 1, step: 30, digits: 6 };
+
+const MFA_PENDING_TTL_SECONDS = 600;
+
+@Injectable()
+export class AuthService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AuthService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly txHost: TransactionHost<TypeOrmAdapter>,
+    private readonly tokens: TokensService,
+    private readonly keys: KeysService,
+    private readonly users: UsersService,
+    private readonly organizations: OrganizationsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** On an empty database, creates the first administrator (and the ministry it belongs to). */
+  async onApplicationBootstrap(): Promise<void> {
+    if ((await this.users.countAdmins()) > 0) return;
+    const admin = this.config.bootstrapAdmin;
+    if (!admin) {
+      this.logger.warn('no administrator exists: set BOOTSTRAP_ADMIN_USERNAME and BOOTSTRAP_ADMIN_PASSWORD and restart to create one');
+      return;
+    }
+    await this.txHost.withTransaction(async () => {
+      const orgs = this.txHost.tx.getRepository(Organization);
+      let ministry = await orgs.findOneBy({ kind: 'ministry' });
+      ministry ??= await orgs.save(orgs.create({ kind: 'ministry', name: '法務省', localGovernmentCode: null, parentId: null }));
+      const repo = this.txHost.tx.getRepository(User);
+      await repo.save(
+        repo.create({ username: admin.username, displayName: 'Administrator', organizationId: ministry.id, roles: ['admin'], passwordHash: await hashSecret(admin.password) }),
+      );
+      await this.audit.record({ action: 'user.bootstrap', resourceType: 'user', resourceId: admin.username, actor: { type: 'system', id: null, orgId: ministry.id } });
+    });
+    this.logger.log('created the bootstrap administrator; sign in and enrol TOTP');
+  }
+
+  async clientCredentials(dto: TokenRequestDto): Promise<IssuedToken & { scope: string }> {
+    const found = await this.organizations.verifyClient(dto.client_id, dto.client_secret);
+    if (!found) {
+      await this.audit.recordDetached({ action: 'auth.token', resourceType: 'client', resourceId: dto.client_id.slice(0, 100), outcome: 'denied', reasonCode: 'invalid-client' });
+      throw new InvalidClientError().markAudited();
+    }
+    const { client, org } = found;
+    let scopes: string[] = client.scopes;
+    if (dto.scope) {
+      const asked = [...new Set(dto.scope.split(' '))];
+      if (asked.some((s) => !(client.scopes as string[]).includes(s))) throw new InvalidScopeError();
+      scopes = asked;
+    }
+    const issued = await this.tokens.issue(client.clientId, org.id, { typ: 'client', scope: scopes.join(' ') });
+    await this.audit.recordDetached({
+      action: 'auth.token',
+      resourceType: 'client',
+      resourceId: client.clientId,
+      actor: { type: 'client', id: client.clientId, orgId: org.id },
+    });
+    return { ...issued, scope: scopes.join(' ') };
+  }
+
+  async login(dto: LoginDto): Promise<IssuedToken & { mfaEnrollmentRequired?: boolean }> {
+    const user = await this.users.findByUsername(dto.username);
+    const refuse = async (reason: string, who?: User) => {
+      await this.audit.recordDetached({
+        action: 'auth.login',
+        resourceType: 'user',
+        resourceId: who?.id ?? null,
+        outcome: 'denied',
+        reasonCode: reason,
+        actor: { type: who ? 'user' : 'anonymous', id: who?.id ?? null, orgId: who?.organizationId ?? null },
+      });
+      return new SignInFailedError().markAudited();
+    };
+    if (!user) {
+      await burnVerification(dto.password);
+      throw await refuse('unknown-user');
+    }
+    if (user.lockedUntil && user.lockedUntil > new Date()) {
+      await burnVerification(dto.password);
+      throw await refuse('locked', user);
+    }
+    if (user.disabled) {
+      await burnVerification(dto.password);
+      throw await refuse('disabled', user);
+    }
+    if (!(await verifySecret(user.passwordHash, dto.password))) {
+      await this.registerFailure(user.id);
+      throw await refuse('bad-password', user);
+    }
+    if (user.totpEnabled) {
+      if (!dto.totp) {
+        await this.audit.recordDetached({ action: 'auth.login', resourceType: 'user', resourceId: user.id, outcome: 'denied', reasonCode: 'mfa-code-required', actor: { type: 'user', id: user.id, orgId: user.organizationId } });
+        throw new MfaCodeRequiredError().markAudited();
+      }
+      if (!(await this.acceptTotp(user, dto.totp))) {
+        await this.registerFailure(user.id);
+        throw await refuse('bad-totp', user);
+      }
+    }
+    await this.users.repo.update({ id: user.id }, { failedLogins: 0, lockedUntil: null });
+    const base = { typ: 'user', roles: user.roles, tv: user.tokenVersion };
+    if (!user.totpEnabled) {
+      const issued = await this.tokens.issue(user.id, user.organizationId, { ...base, mfa: 'pending' }, MFA_PENDING_TTL_SECONDS);
+      await this.audit.recordDetached({ action: 'auth.login', resourceType: 'user', resourceId: user.id, reasonCode: 'mfa-enrollment-required', actor: { type: 'user', id: user.id, orgId: user.organizationId } });
+      return { ...issued, mfaEnrollmentRequired: true };
+    }
+    const issued = await this.tokens.issue(user.id, user.organizationId, base);
+    await this.audit.recordDetached({ action: 'auth.login', resourceType: 'user', resourceId: user.id, actor: { type: 'user', id: user.id, orgId: user.organizationId } });
+    return issued;
+  }
+
+  /** Counts a failure; from the configured count on, each further failure locks for twice as long (1 min … 1 h). */
+  private async registerFailure(userId: string): Promise<void> {
+    const max = this.config.loginMaxFailures;
+    await this.users.repo.query(
+      `UPDATE users SET failed_logins = failed_logins + 1,
+         locked_until = CASE WHEN failed_logins + 1 >= $2
+           THEN now() + least(interval '1 hour', interval '1 minute' * power(2, failed_logins + 1 - $2))
+           ELSE locked_until END
+       WHERE id = $1`,
+      [userId, max],
+    );
+  }
+
+  /** Accepts a TOTP code once: the time step must be newer than the last one accepted. */
+  private async acceptTotp(user: User, code: string): Promise<boolean> {
+    if (!user.totpSecret) return false;
+    const secret = this.keys.decrypt(user.totpSecret);
+    const delta = authenticator.checkDelta(code, secret);
+    if (delta === null) return false;
+    const step = Math.floor(Date.now() / 30_000) + delta;
+    const res = await this.users.repo.query(
+      `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id`,
+      [user.id, step],
+    );
+    // TypeORM answers an UPDATE on PostgreSQL with [rows, affectedCount].
+    return (res as [unknown[], number])[1] > 0;
+  }
+
+  @Transactional()
+  async enrollMfa(actor: Actor): Promise<{ otpauthUri: string }> {
+    const user = await this.users.repo.findOne({ where: { id: actor.id }, lock: { mode: 'pessimistic_write' } });
+    if (!user) throw new SignInFailedError();
+    if (user.totpEnabled) throw new MfaAlreadyEnrolledError();
+    const secret = authenticator.generateSecret(20);
+    await this.users.repo.update({ id: user.id }, { totpSecret: this.keys.encrypt(secret) });
+    await this.audit.record({ action: 'auth.mfa.enroll', resourceType: 'user', resourceId: user.id });
+    return { otpauthUri: authenticator.keyuri(user.username, 'OIE 情報連携', secret) };
+  }
+
+  async verifyMfa(actor: Actor, code: string): Promise<IssuedToken> {
+    const user = await this.users.findById(actor.id);
+    if (!user) throw new SignInFailedError();
+    if (user.totpEnabled) throw new MfaAlreadyEnrolledError();
+    if (!user.totpSecret) throw new MfaNotStartedError();
+    if (!(await this.acceptTotp(user, code))) {
+      await this.registerFailure(user.id);
+      await this.audit.recordDetached({ action: 'auth.mfa.verify', resourceType: 'user', resourceId: user.id, outcome: 'denied', reasonCode: 'bad-totp' });
+      throw new SignInFailedError().markAudited();
+    }
+    await this.users.repo.update({ id: user.id }, { totpEnabled: true, failedLogins: 0 });
+    await this.audit.recordDetached({ action: 'auth.mfa.verify', resourceType: 'user', resourceId: user.id });
+    return this.tokens.issue(user.id, user.organizationId, { typ: 'user', roles: user.roles, tv: user.tokenVersion });
+  }
+
+  /** Ends every token of this user issued so far. */
+  async logout(actor: Actor): Promise<void> {
+    if (actor.type !== 'user') return;
+    await this.users.repo.increment({ id: actor.id }, 'tokenVersion', 1);
+    await this.audit.recordDetached({ action: 'auth.logout', resourceType: 'user', resourceId: actor.id });
+  }
+}

@@ -1,0 +1,45 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { ClsService } from 'nestjs-cls';
+import { ForbiddenError, UnauthenticatedError } from '../common/domain-error';
+import type { RequestStore } from '../common/request-context';
+import { Actor, hasRole } from './actor';
+import { AUTHORIZE, AuthorizePolicy, IS_PUBLIC } from './decorators';
+
+/**
+ * The global guard: every route needs a valid token unless marked `@Public()`, and a route
+ * without an `@Authorize()` policy is refused to everyone (fail closed).
+ */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard('jwt') {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly cls: ClsService<RequestStore>,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    await super.canActivate(context);
+    const actor = context.switchToHttp().getRequest<{ user: Actor }>().user;
+    if (this.cls.isActive()) this.cls.set('actor', actor);
+    const policy = this.reflector.getAllAndOverride<AuthorizePolicy | undefined>(AUTHORIZE, targets);
+    if (!policy) throw new ForbiddenError('no-policy', 'This route has no access policy.');
+    if (actor.mfaPending) {
+      if (policy.mfaPending) return true;
+      throw new ForbiddenError('mfa-required', 'Enrol and verify TOTP before using this route.');
+    }
+    const byRole = policy.roles?.some((r) => hasRole(actor, r)) ?? false;
+    const byScope = policy.scopes?.some((s) => actor.scopes.includes(s)) ?? false;
+    if (!byRole && !byScope) throw new ForbiddenError('insufficient-permission', 'Your role or scope does not allow this.');
+    return true;
+  }
+
+  override handleRequest<T>(err: unknown, user: T | false): T {
+    if (err || !user) throw new UnauthenticatedError('invalid-token', 'A valid access token is required.');
+    return user;
+  }
+}

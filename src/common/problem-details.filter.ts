@@ -1,0 +1,88 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger, Optional } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DomainError } from './domain-error';
+import { ProblemDetails, STATUS_SLUGS, STATUS_TITLES, problemType } from './problem';
+import { DENIAL_RECORDER, DenialRecorder } from './denial-recorder';
+
+const DB_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300']);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string }; message?: string; name?: string };
+  const code = e?.driverError?.code ?? e?.code;
+  if (code && DB_UNAVAILABLE_CODES.has(code)) return true;
+  const msg = typeof e?.message === 'string' ? e.message : '';
+  return (
+    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|Cannot use a pool after calling end/i.test(msg) ||
+    e?.name === 'CannotConnectError'
+  );
+}
+
+/** Strips the first line (the message, which may carry values) from a stack before logging it. */
+function safeStack(err: unknown): string | undefined {
+  const stack = (err as Error)?.stack;
+  return stack?.split('\n').slice(1, 12).join('\n');
+}
+
+/**
+ * The only place that turns errors into HTTP answers: RFC 9457 problem details for everything,
+ * unknown routes included. Never a stack, a SQL message or a personal value in the body.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  constructor(@Optional() @Inject(DENIAL_RECORDER) private readonly denials?: DenialRecorder) {}
+
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const problem = this.toProblem(exception, req, res);
+    if ((problem.status === 401 || problem.status === 403) && !(exception instanceof DomainError && exception.audited)) {
+      await this.denials?.recordDenial(req, problem.status, problem.type.slice(problem.type.lastIndexOf('/') + 1));
+    }
+    if (res.headersSent) return;
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+
+  toProblem(exception: unknown, req: Request, res: Response): ProblemDetails {
+    const requestId = (req as Request & { id?: string }).id ?? undefined;
+    const instance = req.originalUrl?.split('?')[0];
+    const base = (status: number, slug: string, detail?: string): ProblemDetails => ({
+      type: problemType(slug),
+      title: STATUS_TITLES[status] ?? 'Error',
+      status,
+      detail,
+      instance,
+      requestId,
+    });
+
+    if (exception instanceof DomainError) {
+      const p = base(exception.status, exception.code, exception.message);
+      if (exception.errors?.length) p.errors = exception.errors;
+      return p;
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse() as { message?: unknown } | string;
+      let detail: string | undefined;
+      if (status === 404) detail = 'No such resource.';
+      else if (status === 429) {
+        detail = 'Too many requests. Retry later.';
+        if (!res.getHeader('Retry-After')) res.setHeader('Retry-After', '60');
+      } else if (typeof body === 'object' && typeof body.message === 'string') detail = body.message;
+      else if (typeof body === 'string') detail = body;
+      return base(status, STATUS_SLUGS[status] ?? 'error', detail);
+    }
+    if (isDatabaseUnavailable(exception)) {
+      res.setHeader('Retry-After', '5');
+      this.logger.warn({ err: { name: (exception as Error)?.name, code: (exception as { code?: string })?.code } }, 'database unavailable');
+      return base(503, 'database-unavailable', 'The database is unavailable. Retry shortly.');
+    }
+    this.logger.error(
+      { err: { name: (exception as Error)?.name, code: (exception as { code?: string })?.code, stack: safeStack(exception) } },
+      'unhandled error',
+    );
+    return base(500, 'internal', 'An unexpected error occurred. Quote the request id when reporting it.');
+  }
+}

@@ -1,0 +1,40 @@
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { join } from 'node:path';
+import { ENTITIES } from './entities';
+
+export const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
+
+export function dataSourceOptions(url: string, extra: Partial<DataSourceOptions> = {}): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: [MIGRATIONS_GLOB],
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: { max: 20, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000, application_name: 'oie' },
+    ...extra,
+  } as DataSourceOptions;
+}
+
+/** An arbitrary but fixed key for the advisory lock that serialises migrations across instances. */
+export const MIGRATION_LOCK_KEY = 7_109_001;
+
+/** Runs pending migrations while holding a PostgreSQL advisory lock, so two instances never race. */
+export async function migrateUnderLock(ds: DataSource): Promise<number> {
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      const ran = await ds.runMigrations({ transaction: 'each' });
+      return ran.length;
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await runner.release();
+  }
+}

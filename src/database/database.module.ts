@@ -1,0 +1,26 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../../config/configuration';
+import { dataSourceOptions, migrateUnderLock } from './data-source';
+
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => {
+        if (!config.databaseUrl) throw new Error('database URL missing: the embedded server was not started');
+        return dataSourceOptions(config.databaseUrl);
+      },
+      dataSourceFactory: async (options) => {
+        const ds = await new DataSource(options!).initialize();
+        const ran = await migrateUnderLock(ds);
+        if (ran > 0) new Logger('Database').log(`applied ${ran} migration(s)`);
+        return ds;
+      },
+    }),
+  ],
+  exports: [TypeOrmModule],
+})
+export class DatabaseModule {}

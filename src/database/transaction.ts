@@ -1,0 +1,2 @@
+export { TransactionHost, Transactional } from '@nestjs-cls/transactional';
+export { TransactionalAdapterTypeOrm as TypeOrmAdapter } from '@nestjs-cls/transactional-adapter-typeorm';

@@ -1,0 +1,67 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { Authorize } from '../auth/decorators';
+import { PageQueryDto } from '../common/dto/pagination.dto';
+import { CreateClientDto } from './dto/create-client.dto';
+import { CreateOrganizationDto } from './dto/create-organization.dto';
+import { ORGANIZATION_KINDS, OrganizationKind } from './organization.entity';
+import { OrganizationsService } from './organizations.service';
+
+class ListOrganizationsQuery extends PageQueryDto {
+  @ApiPropertyOptional({ enum: ORGANIZATION_KINDS })
+  @IsOptional()
+  @IsIn(ORGANIZATION_KINDS)
+  kind?: OrganizationKind;
+}
+
+@ApiTags('organizations')
+@Controller()
+export class OrganizationsController {
+  constructor(private readonly organizations: OrganizationsService) {}
+
+  @Post('organizations')
+  @Authorize({ roles: ['admin'], summary: 'Create an organisation' })
+  @ApiCreatedResponse({ description: 'The organisation.' })
+  @ApiUnprocessableEntityResponse({ description: 'Bad local government code (check digit) or parent.' })
+  @ApiConflictResponse({ description: 'The local government code is taken.' })
+  create(@Body() dto: CreateOrganizationDto) {
+    return this.organizations.create(dto);
+  }
+
+  @Get('organizations')
+  @Authorize({ roles: ['admin', 'safeguard_reviewer', 'auditor'], summary: 'List organisations' })
+  list(@Query() query: ListOrganizationsQuery) {
+    return this.organizations.list(query);
+  }
+
+  @Get('organizations/:id')
+  @Authorize({ roles: ['admin', 'safeguard_reviewer', 'auditor'], summary: 'Read one organisation' })
+  @ApiNotFoundResponse({ description: 'No such organisation.' })
+  get(@Param('id', ParseUUIDPipe) id: string) {
+    return this.organizations.get(id);
+  }
+
+  @Post('organizations/:id/clients')
+  @Authorize({ roles: ['admin'], summary: 'Create an API client; the secret is shown only in this answer' })
+  @ApiCreatedResponse({ description: '{ clientId, clientSecret, scopes }' })
+  @ApiNotFoundResponse({ description: 'No such organisation.' })
+  @ApiUnprocessableEntityResponse({ description: 'A scope the organisation kind may not hold.' })
+  createClient(@Param('id', ParseUUIDPipe) id: string, @Body() dto: CreateClientDto) {
+    return this.organizations.createClient(id, dto);
+  }
+
+  @Get('organizations/:id/clients')
+  @Authorize({ roles: ['admin'], summary: 'List an organisation’s API clients (never their secrets)' })
+  listClients(@Param('id', ParseUUIDPipe) id: string) {
+    return this.organizations.listClients(id).then((items) => ({ items, nextCursor: null }));
+  }
+
+  @Delete('clients/:clientId')
+  @HttpCode(204)
+  @Authorize({ roles: ['admin'], summary: 'Revoke an API client at once' })
+  @ApiNotFoundResponse({ description: 'No such client.' })
+  async revokeClient(@Param('clientId') clientId: string): Promise<void> {
+    await this.organizations.revokeClient(clientId);
+  }
+}

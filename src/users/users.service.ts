@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
+import { ConflictError, isPgError, NotFoundError, PG_UNIQUE_VIOLATION, RuleViolationError } from '../common/domain-error';
+import { decodeCursor, encodeCursor, Page } from '../common/dto/pagination.dto';
+import { TransactionHost, Transactional, TypeOrmAdapter } from '../database/transaction';
+import { hashSecret } from '../auth/passwords';
+import { AGENCY_KINDS, Organization, OrganizationKind } from '../organizations/organization.entity';
+import { CreateUserDto } from './dto/create-user.dto';
+import { UpdateUserDto } from './dto/update-user.dto';
+import { Role, User } from './user.entity';
+
+/** Which roles fit which organisation: case work at agencies, oversight at the ministry. */
+export const ROLES_BY_KIND: Record<OrganizationKind, Role[]> = {
+  correctional_facility: ['case_officer', 'supervisor'],
+  probation_office: ['case_officer', 'supervisor'],
+  ministry: ['safeguard_reviewer', 'auditor', 'admin'],
+  municipality: [],
+  prefecture: [],
+};
+
+export interface UserView {
+  id: string;
+  username: string;
+  displayName: string;
+  organizationId: string;
+  roles: Role[];
+  disabled: boolean;
+  mfaEnrolled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toUserView(u: User): UserView {
+  return {
+    id: u.id,
+    username: u.username,
+    displayName: u.displayName,
+    organizationId: u.organizationId,
+    roles: u.roles,
+    disabled: u.disabled,
+    mfaEnrolled: u.totpEnabled,
+    createdAt: u.createdAt.toISOString(),
+    updatedAt: u.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly txHost: TransactionHost<TypeOrmAdapter>,
+    private readonly audit: AuditService,
+  ) {}
+
+  get repo() {
+    return this.txHost.tx.getRepository(User);
+  }
+
+  private async checkRoles(orgId: string, roles: Role[]): Promise<Organization> {
+    const org = await this.txHost.tx.getRepository(Organization).findOneBy({ id: orgId });
+    if (!org) throw new RuleViolationError('unknown-organization', 'The organisation does not exist.', [{ field: 'organizationId', message: 'unknown' }]);
+    const allowed = ROLES_BY_KIND[org.kind];
+    const wrong = roles.filter((r) => !allowed.includes(r));
+    if (wrong.length)
+      throw new RuleViolationError('role-not-allowed', `These roles do not fit a ${org.kind}: ${wrong.join(', ')}.`, [{ field: 'roles', message: 'not allowed for this organisation kind' }]);
+    return org;
+  }
+
+  @Transactional()
+  async create(dto: CreateUserDto): Promise<UserView> {
+    await this.checkRoles(dto.organizationId, dto.roles);
+    let saved: User;
+    try {
+      saved = await this.repo.save(
+        this.repo.create({
+          username: dto.username,
+          displayName: dto.displayName.normalize('NFKC').trim(),
+          organizationId: dto.organizationId,
+          roles: dto.roles,
+          passwordHash: await hashSecret(dto.password),
+        }),
+      );
+    } catch (err) {
+      if (isPgError(err, PG_UNIQUE_VIOLATION)) throw new ConflictError('username-taken', 'This username is taken.');
+      throw err;
+    }
+    await this.audit.record({ action: 'user.create', resourceType: 'user', resourceId: saved.id, details: { roles: saved.roles, organizationId: saved.organizationId } });
+    return toUserView(saved);
+  }
+
+  async list(query: { cursor?: string; limit?: number; organizationId?: string }): Promise<Page<UserView>> {
+    const limit = query.limit ?? 50;
+    const qb = this.repo.createQueryBuilder('u').orderBy('u.created_at', 'DESC').addOrderBy('u.id', 'DESC').limit(limit + 1);
+    if (query.organizationId) qb.andWhere('u.organization_id = :org', { org: query.organizationId });
+    const cursor = decodeCursor(query.cursor);
+    if (cursor) qb.andWhere('(u.created_at, u.id) < (:t, :id)', { t: cursor.time, id: cursor.id });
+    const rows = await qb.getMany();
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items: items.map(toUserView), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  @Transactional()
+  async update(id: string, dto: UpdateUserDto): Promise<UserView> {
+    const user = await this.repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+    if (!user) throw new NotFoundError('user');
+    const orgId = dto.organizationId ?? user.organizationId;
+    const roles = dto.roles ?? user.roles;
+    if (dto.organizationId || dto.roles) await this.checkRoles(orgId, roles);
+    const changed: string[] = [];
+    if (dto.displayName !== undefined) (user.displayName = dto.displayName.normalize('NFKC').trim()), changed.push('displayName');
+    if (dto.organizationId !== undefined) (user.organizationId = orgId), changed.push('organizationId');
+    if (dto.roles !== undefined) (user.roles = roles), changed.push('roles');
+    if (dto.disabled !== undefined) (user.disabled = dto.disabled), changed.push('disabled');
+    if (dto.password !== undefined) (user.passwordHash = await hashSecret(dto.password)), (user.failedLogins = 0), (user.lockedUntil = null), changed.push('password');
+    if (dto.resetMfa) (user.totpEnabled = false), (user.totpSecret = null), (user.totpLastStep = null), changed.push('mfa');
+    // Any change of who the user is or may do ends the tokens already issued.
+    if (changed.some((c) => c !== 'displayName')) user.tokenVersion += 1;
+    const saved = await this.repo.save(user);
+    await this.audit.record({ action: 'user.update', resourceType: 'user', resourceId: id, details: { changed, roles: saved.roles, disabled: saved.disabled } });
+    return toUserView(saved);
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  findByUsername(username: string): Promise<User | null> {
+    return this.repo.findOneBy({ username });
+  }
+
+  async countAdmins(): Promise<number> {
+    return this.repo.createQueryBuilder('u').where(`'admin' = ANY(u.roles)`).getCount();
+  }
+
+  /** Staff of an agency (for the console and notifications); never across organisations. */
+  isAgency(kind: OrganizationKind): boolean {
+    return AGENCY_KINDS.includes(kind);
+  }
+}
