@@ -96,7 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     trustProxy: vars.TRUST_PROXY,
     policy: policyJson as Policy,
-    measures: measuresJson as MeasureCatalogue,
+    measures: measuresJson,
   };
 }
 

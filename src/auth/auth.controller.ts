@@ -2,7 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { RateLimit } from '../common/rate-limit';
 import { ROLES } from '../users/user.entity';
-import { Actor } from './actor';
+import type { Actor } from './actor';
 import { AuthService } from './auth.service';
 import { Authorize, CurrentActor, Public } from './decorators';
 import { LoginDto, MfaVerifyDto, TokenRequestDto } from './dto/token-request.dto';

@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { authenticator } from 'otplib';
-import { APP_CONFIG, AppConfig } from '../../config/configuration';
+import { APP_CONFIG } from '../../config/configuration';
+import type { AppConfig } from '../../config/configuration';
 import { AuditService } from '../audit/audit.service';
 import { TransactionHost, Transactional, TypeOrmAdapter } from '../database/transaction';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { Organization } from '../organizations/organization.entity';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { Actor } from './actor';
+import type { Actor } from './actor';
 import { InvalidClientError, InvalidScopeError, MfaAlreadyEnrolledError, MfaCodeRequiredError, MfaNotStartedError, SignInFailedError } from './auth.errors';
 import { LoginDto, TokenRequestDto } from './dto/token-request.dto';
 import { KeysService } from './keys.service';

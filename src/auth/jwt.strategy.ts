@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { APP_CONFIG, AppConfig } from '../../config/configuration';
+import { APP_CONFIG } from '../../config/configuration';
+import type { AppConfig } from '../../config/configuration';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { UsersService } from '../users/users.service';
-import { Actor } from './actor';
+import type { Actor } from './actor';
 import { KeysService } from './keys.service';
 
 interface AccessClaims {

@@ -3,7 +3,8 @@ import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, Ke
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, JWK } from 'jose';
-import { APP_CONFIG, AppConfig } from '../../config/configuration';
+import { APP_CONFIG } from '../../config/configuration';
+import type { AppConfig } from '../../config/configuration';
 
 export interface SigningKey {
   kid: string;

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { APP_CONFIG, AppConfig } from '../../config/configuration';
+import { APP_CONFIG } from '../../config/configuration';
+import type { AppConfig } from '../../config/configuration';
 import { KeysService } from './keys.service';
 
 export interface IssuedToken {

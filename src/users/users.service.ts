@@ -107,12 +107,34 @@ export class UsersService {
     const roles = dto.roles ?? user.roles;
     if (dto.organizationId || dto.roles) await this.checkRoles(orgId, roles);
     const changed: string[] = [];
-    if (dto.displayName !== undefined) (user.displayName = dto.displayName.normalize('NFKC').trim()), changed.push('displayName');
-    if (dto.organizationId !== undefined) (user.organizationId = orgId), changed.push('organizationId');
-    if (dto.roles !== undefined) (user.roles = roles), changed.push('roles');
-    if (dto.disabled !== undefined) (user.disabled = dto.disabled), changed.push('disabled');
-    if (dto.password !== undefined) (user.passwordHash = await hashSecret(dto.password)), (user.failedLogins = 0), (user.lockedUntil = null), changed.push('password');
-    if (dto.resetMfa) (user.totpEnabled = false), (user.totpSecret = null), (user.totpLastStep = null), changed.push('mfa');
+    if (dto.displayName !== undefined) {
+      user.displayName = dto.displayName.normalize('NFKC').trim();
+      changed.push('displayName');
+    }
+    if (dto.organizationId !== undefined) {
+      user.organizationId = orgId;
+      changed.push('organizationId');
+    }
+    if (dto.roles !== undefined) {
+      user.roles = roles;
+      changed.push('roles');
+    }
+    if (dto.disabled !== undefined) {
+      user.disabled = dto.disabled;
+      changed.push('disabled');
+    }
+    if (dto.password !== undefined) {
+      user.passwordHash = await hashSecret(dto.password);
+      user.failedLogins = 0;
+      user.lockedUntil = null;
+      changed.push('password');
+    }
+    if (dto.resetMfa) {
+      user.totpEnabled = false;
+      user.totpSecret = null;
+      user.totpLastStep = null;
+      changed.push('mfa');
+    }
     // Any change of who the user is or may do ends the tokens already issued.
     if (changed.some((c) => c !== 'displayName')) user.tokenVersion += 1;
     const saved = await this.repo.save(user);
