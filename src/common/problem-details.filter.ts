@@ -2,7 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger, O
 import type { Request, Response } from 'express';
 import { DomainError } from './domain-error';
 import { ProblemDetails, STATUS_SLUGS, STATUS_TITLES, problemType } from './problem';
-import { DENIAL_RECORDER, DenialRecorder } from './denial-recorder';
+import { DENIAL_RECORDER } from './denial-recorder';
+import type { DenialRecorder } from './denial-recorder';
 
 const DB_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300']);
 

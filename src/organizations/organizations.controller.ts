@@ -5,7 +5,8 @@ import { Authorize } from '../auth/decorators';
 import { PageQueryDto } from '../common/dto/pagination.dto';
 import { CreateClientDto } from './dto/create-client.dto';
 import { CreateOrganizationDto } from './dto/create-organization.dto';
-import { ORGANIZATION_KINDS, OrganizationKind } from './organization.entity';
+import { ORGANIZATION_KINDS } from './organization.entity';
+import type { OrganizationKind } from './organization.entity';
 import { OrganizationsService } from './organizations.service';
 
 class ListOrganizationsQuery extends PageQueryDto {

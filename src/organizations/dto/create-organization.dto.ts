@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
-import { ORGANIZATION_KINDS, OrganizationKind } from '../organization.entity';
+import { ORGANIZATION_KINDS } from '../organization.entity';
+import type { OrganizationKind } from '../organization.entity';
 
 export class CreateOrganizationDto {
   @ApiProperty({ enum: ORGANIZATION_KINDS })
