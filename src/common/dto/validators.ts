@@ -29,7 +29,7 @@ export function IsPlainText(options?: ValidationOptions) {
       options: { message: 'must be text without control or direction characters', ...options },
       validator: {
         validate(value: unknown) {
-          // eslint-disable-next-line no-control-regex
+           
           return typeof value === 'string' && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069\u200e\u200f]/.test(value);
         },
       },
