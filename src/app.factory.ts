@@ -4,6 +4,8 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import { ClsMiddleware } from 'nestjs-cls';
+import type { Request } from 'express';
 import { AppConfig } from '../config/configuration';
 import { AppModule } from './app.module';
 import { bodyParsing } from './common/body-parsers';
@@ -28,6 +30,14 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   app.set('trust proxy', config.trustProxy ?? false);
   app.disable('x-powered-by');
   app.use(requestId);
+  app.use(
+    new ClsMiddleware({
+      setup: (cls, req: Request & { id?: string }) => {
+        cls.set('requestId', req.id);
+        cls.set('sourceIp', req.ip);
+      },
+    }).use,
+  );
   app.use(
     helmet({
       contentSecurityPolicy: {

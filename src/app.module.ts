@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
@@ -37,6 +37,7 @@ export class AppModule {
       imports: [
         { module: class ConfigModule {}, global: true, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] },
         LoggerModule.forRoot({
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
           pinoHttp: withStream(
             {
               level: config.logLevel,
@@ -55,13 +56,8 @@ export class AppModule {
         }),
         ClsModule.forRoot({
           global: true,
-          middleware: {
-            mount: true,
-            setup: (cls, req: Request & { id?: string }) => {
-              cls.set('requestId', req.id);
-              cls.set('sourceIp', req.ip);
-            },
-          },
+          // Mounted by createApp() as the first middleware after the request id.
+          middleware: { mount: false },
           plugins: [
             new ClsPluginTransactional({
               imports: [DatabaseModule],
