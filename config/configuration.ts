@@ -40,7 +40,7 @@ export interface AppConfig {
   redisUrl?: string;
   schedulerEnabled: boolean;
   rateLimits: { authPerMinute: number; requestsPerMinute: number };
-  trustProxy?: string;
+  trustProxy: boolean | number | string;
   policy: Policy;
   measures: MeasureCatalogue;
 }
@@ -94,7 +94,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       authPerMinute: vars.RATE_LIMIT_AUTH_PER_MINUTE ?? 30,
       requestsPerMinute: vars.RATE_LIMIT_REQUESTS_PER_MINUTE ?? 120,
     },
-    trustProxy: vars.TRUST_PROXY,
+    trustProxy:
+      vars.TRUST_PROXY === undefined || vars.TRUST_PROXY === 'false'
+        ? false
+        : vars.TRUST_PROXY === 'true'
+          ? true
+          : /^\d+$/.test(vars.TRUST_PROXY)
+            ? Number(vars.TRUST_PROXY)
+            : vars.TRUST_PROXY,
     policy: policyJson as Policy,
     measures: measuresJson,
   };

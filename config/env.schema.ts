@@ -77,6 +77,10 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100000)
   RATE_LIMIT_REQUESTS_PER_MINUTE?: number;
 
+  /** Express `trust proxy`: true/false, a hop count, or comma-separated loopback/linklocal/uniquelocal/IPs/CIDRs. */
   @IsOptional() @IsString()
+  @Matches(/^(true|false|\d{1,2}|((loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?))*))$/, {
+    message: 'must be true, false, a hop count, or a list of loopback/linklocal/uniquelocal/IP/CIDR',
+  })
   TRUST_PROXY?: string;
 }

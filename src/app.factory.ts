@@ -27,7 +27,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  app.set('trust proxy', config.trustProxy ?? false);
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   app.use(requestId);
   app.use(

@@ -54,7 +54,8 @@ async function main(): Promise<void> {
 
     // A demo administrator at the ministry, created directly (the API needs an administrator first).
     const users = app.get(UsersService);
-    const ministry = await cls.run(() => organizations.create({ kind: 'ministry', name: '法務省 (デモ)' }));
+    const ministry =
+      (await organizations.list({ kind: 'ministry', limit: 1 })).items[0] ?? (await cls.run(() => organizations.create({ kind: 'ministry', name: '法務省' })));
     await cls.run(() => users.create({ username: 'demo.admin', displayName: 'デモ 管理者', organizationId: ministry.id, roles: ['admin'], password: PASSWORD }));
     const admin = await signIn('demo.admin');
 

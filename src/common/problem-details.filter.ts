@@ -61,6 +61,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       const p = base(exception.status, exception.code, exception.message);
       if (exception.errors?.length) p.errors = exception.errors;
+      // OAuth 2.0 clients look for the `error` member (RFC 6749 §5.2); it rides along as an extension.
+      const oauth = (exception as { error?: unknown }).error;
+      if (typeof oauth === 'string') (p as ProblemDetails & { error?: string }).error = oauth;
       return p;
     }
     if (exception instanceof HttpException) {
