@@ -1,0 +1,91 @@
+import fc from 'fast-check';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CompactRange, consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from './merkle';
+
+const VECTORS = join(__dirname, '..', '..', '..', 'shared', 'vectors', 'rfc6962');
+const b64 = (s: string) => Buffer.from(s, 'base64');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.json') ? [p] : [];
+  });
+}
+
+interface InclusionVector { leafIdx: number; treeSize: number; root: string; leafHash: string; proof: string[] | null; desc: string; wantErr: boolean }
+interface ConsistencyVector { size1: number; size2: number; root1: string; root2: string; proof: string[] | null; desc: string; wantErr: boolean }
+
+describe('RFC 6962 Merkle tree', () => {
+  describe('published inclusion vectors', () => {
+    const vectors = files(join(VECTORS, 'inclusion'));
+    it('has all 98', () => expect(vectors).toHaveLength(98));
+    it.each(vectors.map((f) => [f.slice(VECTORS.length + 1), f]))('%s', (_name, file) => {
+      const v = JSON.parse(readFileSync(file, 'utf8')) as InclusionVector;
+      const ok = verifyInclusion(v.leafIdx, v.treeSize, b64(v.leafHash), (v.proof ?? []).map(b64), b64(v.root));
+      expect(ok).toBe(!v.wantErr);
+    });
+  });
+
+  describe('published consistency vectors', () => {
+    const vectors = files(join(VECTORS, 'consistency'));
+    it('has all 98', () => expect(vectors).toHaveLength(98));
+    it.each(vectors.map((f) => [f.slice(VECTORS.length + 1), f]))('%s', (_name, file) => {
+      const v = JSON.parse(readFileSync(file, 'utf8')) as ConsistencyVector;
+      const ok = verifyConsistency(v.size1, v.size2, (v.proof ?? []).map(b64), b64(v.root1), b64(v.root2));
+      expect(ok).toBe(!v.wantErr);
+    });
+  });
+
+  it('computes the known root of the reference tree of 8 leaves', () => {
+    const data = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'];
+    const leaves = data.map((h) => leafHash(Buffer.from(h, 'hex')));
+    expect(rootOf(leaves).toString('base64')).toBe('XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=');
+    expect(rootOf([]).toString('hex')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(EMPTY_ROOT.toString('hex')).toMatch(/^e3b0c442/);
+  });
+
+  const leavesArb = fc.array(fc.uint8Array({ maxLength: 16 }), { minLength: 1, maxLength: 70 }).map((ds) => ds.map((d) => leafHash(Buffer.from(d))));
+
+  it('verifies every inclusion proof it produces, and never one for a changed leaf', () => {
+    fc.assert(
+      fc.property(leavesArb, fc.nat(), (leaves, seed) => {
+        const i = seed % leaves.length;
+        const root = rootOf(leaves);
+        const proof = inclusionProof(i, leaves);
+        const changed = leafHash(Buffer.concat([Buffer.from('x'), leaves[i]!]));
+        return verifyInclusion(i, leaves.length, leaves[i]!, proof, root) && !verifyInclusion(i, leaves.length, changed, proof, root);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('verifies every consistency proof it produces, and never one after a changed leaf', () => {
+    fc.assert(
+      fc.property(leavesArb, fc.nat(), fc.nat(), (leaves, s1, s2) => {
+        const m = 1 + (s1 % leaves.length);
+        const proof = consistencyProof(m, leaves);
+        const ok = verifyConsistency(m, leaves.length, proof, rootOf(leaves.slice(0, m)), rootOf(leaves));
+        const j = s2 % m;
+        const tampered = leaves.slice();
+        tampered[j] = leafHash(Buffer.concat([Buffer.from('y'), leaves[j]!]));
+        const bad = verifyConsistency(m, leaves.length, proof, rootOf(tampered.slice(0, m)), rootOf(leaves));
+        return ok && !bad;
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps the same root incrementally as from scratch', () => {
+    fc.assert(
+      fc.property(leavesArb, (leaves) => {
+        const range = new CompactRange();
+        return leaves.every((l, i) => {
+          range.append(l);
+          return range.root().equals(rootOf(leaves.slice(0, i + 1))) && range.size === i + 1;
+        });
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
