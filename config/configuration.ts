@@ -34,6 +34,9 @@ export interface AppConfig {
   logLevel: string;
   bootstrapAdmin?: { username: string; password: string };
   jwt: { issuer: string; audience: string; accessTokenTtlSeconds: number; signingKeyPem?: string };
+  auditSigningKeyPem?: string;
+  /** How often the sealer adds new audit events to the Merkle log (at least every second by default). */
+  auditSealIntervalMs: number;
   bodyLimit: string;
   importBodyLimit: string;
   loginMaxFailures: number;
@@ -85,6 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS ?? 600,
       signingKeyPem: vars.JWT_SIGNING_KEY,
     },
+    auditSigningKeyPem: vars.AUDIT_SIGNING_KEY,
+    auditSealIntervalMs: vars.AUDIT_SEAL_INTERVAL_MS ?? 1000,
     bodyLimit: vars.BODY_LIMIT ?? '256kb',
     importBodyLimit: vars.IMPORT_BODY_LIMIT ?? '10mb',
     loginMaxFailures: vars.LOGIN_MAX_FAILURES ?? 5,

@@ -56,6 +56,13 @@ export class EnvironmentVariables {
   @IsOptional() @IsString() @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'must be a PKCS#8 PEM private key' })
   JWT_SIGNING_KEY?: string;
 
+  /** PEM (PKCS#8) of the Ed25519 key that signs audit checkpoints; generated into DATA_DIR when unset. */
+  @IsOptional() @IsString() @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'must be a PKCS#8 PEM private key' })
+  AUDIT_SIGNING_KEY?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(60000)
+  AUDIT_SEAL_INTERVAL_MS?: number;
+
   @IsOptional() @IsString() @Matches(/^\d+(kb|mb)$/i, { message: 'must look like 1mb or 512kb' })
   BODY_LIMIT?: string;
 

@@ -53,4 +53,7 @@ export class AuditEvent {
 
   @Column({ name: 'leaf_index', type: 'bigint', nullable: true, unique: true })
   leafIndex: string | null;
+
+  @Column({ name: 'leaf_hash', type: 'bytea', nullable: true })
+  leafHash: Buffer | null;
 }

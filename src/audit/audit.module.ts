@@ -1,10 +1,14 @@
 import { Global, Module } from '@nestjs/common';
 import { DENIAL_RECORDER } from '../common/denial-recorder';
+import { AuditLogService } from './audit-log.service';
+import { AuditQueryService } from './audit-query.service';
+import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
 
 @Global()
 @Module({
-  providers: [AuditService, { provide: DENIAL_RECORDER, useExisting: AuditService }],
-  exports: [AuditService, DENIAL_RECORDER],
+  controllers: [AuditController],
+  providers: [AuditService, AuditLogService, AuditQueryService, { provide: DENIAL_RECORDER, useExisting: AuditService }],
+  exports: [AuditService, AuditLogService, DENIAL_RECORDER],
 })
 export class AuditModule {}

@@ -186,6 +186,13 @@ export class CompactRange {
     this.count++;
   }
 
+  clone(): CompactRange {
+    const copy = new CompactRange();
+    copy.stack.push(...this.stack.map((n) => ({ ...n })));
+    copy.count = this.count;
+    return copy;
+  }
+
   root(): Hash {
     if (this.stack.length === 0) return EMPTY_ROOT;
     let acc = this.stack[this.stack.length - 1]!.hash;

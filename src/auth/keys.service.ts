@@ -24,6 +24,7 @@ export interface SigningKey {
 export class KeysService implements OnModuleInit {
   private readonly logger = new Logger(KeysService.name);
   private signing: SigningKey;
+  private checkpointKey: SigningKey;
   private readonly byKid = new Map<string, SigningKey>();
   private dataKey: Buffer;
 
@@ -44,6 +45,19 @@ export class KeysService implements OnModuleInit {
     }
     this.signing = await this.load(pem, 'ES256');
     this.byKid.set(this.signing.kid, this.signing);
+
+    let edPem = this.config.auditSigningKeyPem;
+    if (!edPem) {
+      const file = join(dir, 'checkpoint-ed25519.pem');
+      if (!existsSync(file)) {
+        const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+        writeFileSync(file, await exportPKCS8(privateKey), { mode: 0o600 });
+        this.logger.log('generated a new Ed25519 checkpoint key');
+      }
+      edPem = readFileSync(file, 'utf8');
+    }
+    this.checkpointKey = await this.load(edPem, 'EdDSA');
+    this.byKid.set(this.checkpointKey.kid, this.checkpointKey);
 
     const dataKeyFile = join(dir, 'data.key');
     if (!existsSync(dataKeyFile)) writeFileSync(dataKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
@@ -69,9 +83,15 @@ export class KeysService implements OnModuleInit {
     return this.signing;
   }
 
-  /** Looks a verification key up by `kid`; anything unknown (paths, SQL, junk) is simply absent. */
+  /** The Ed25519 key that signs audit checkpoints. */
+  get checkpoint(): SigningKey {
+    return this.checkpointKey;
+  }
+
+  /** Looks a token verification key up by `kid` (ES256 only); anything unknown (paths, SQL, junk) is absent. */
   find(kid: unknown): SigningKey | undefined {
-    return typeof kid === 'string' ? this.byKid.get(kid) : undefined;
+    const key = typeof kid === 'string' ? this.byKid.get(kid) : undefined;
+    return key?.alg === 'ES256' ? key : undefined;
   }
 
   jwks(): { keys: JWK[] } {

@@ -5,6 +5,7 @@ import type { Category } from '../../config/configuration';
 import type { Actor } from '../auth/actor';
 import { TokensService } from '../auth/tokens.service';
 import { AuditService } from '../audit/audit.service';
+import { AuditLogService } from '../audit/audit-log.service';
 import { NotFoundError } from '../common/domain-error';
 import { TransactionHost, TypeOrmAdapter } from '../database/transaction';
 import { ReleaseRecord } from '../release-records/release-record.entity';
@@ -36,6 +37,7 @@ export class DisclosuresService {
     private readonly audit: AuditService,
     private readonly safeguards: SafeguardsService,
     private readonly tokens: TokensService,
+    private readonly auditLog: AuditLogService,
   ) {}
 
   private refusalFor(r: InfoRequest, now: Date): DisclosureRefusal | null {
@@ -96,8 +98,11 @@ export class DisclosuresService {
         details: { categories, dataDigest, retrieval: retrievals },
       });
       await tx.getRepository(Disclosure).insert({ requestId: r.id, recordId: r.recordId, recipientOrgId: actor.orgId, categories, dataDigest, auditEventId, retrievedAt: now });
+      // The latest signed checkpoint rides along: every recipient holds a witness of the log.
+      const cp = await this.auditLog.latestCheckpoint();
+      const checkpoint = cp ? { treeSize: cp.treeSize, rootHash: cp.rootHash, time: cp.time, signature: cp.signature } : null;
       const receipt = await this.tokens.signPayload(
-        { requestId: r.id, categories, dataDigest, digestAlg: 'sha-256/jcs', retrievedAt: now.toISOString(), auditEventId, recipient: actor.orgId },
+        { requestId: r.id, categories, dataDigest, digestAlg: 'sha-256/jcs', retrievedAt: now.toISOString(), auditEventId, recipient: actor.orgId, checkpoint },
         'oie-receipt+jwt',
       );
       return {

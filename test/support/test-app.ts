@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -28,18 +28,28 @@ export interface TestApp {
  * One application on its own database, copied from the migrated template, with its own DATA_DIR.
  * `close()` stops the app and drops the database, so files run in parallel and leave nothing behind.
  */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, opts: { shareWith?: TestApp } = {}): Promise<TestApp> {
   const adminUrl = process.env.OIE_TEST_ADMIN_URL;
   const template = process.env.OIE_TEST_TEMPLATE_DB;
   if (!adminUrl || !template) throw new Error('the e2e global setup did not run');
-  const name = `oie_t_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
-  await admin.end();
+  const shared = opts.shareWith;
+  const name = shared ? new URL(shared.config.databaseUrl!).pathname.slice(1) : `oie_t_${randomBytes(6).toString('hex')}`;
+  if (!shared) {
+    const admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+    await admin.end();
+  }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'oie-test-data-'));
+  // A second instance on the same database shares the first one's keys, as a deployment would.
+  const sharedKeys = shared
+    ? {
+        JWT_SIGNING_KEY: readFileSync(join(shared.config.dataDir, 'keys', 'signing-es256.pem'), 'utf8'),
+        AUDIT_SIGNING_KEY: readFileSync(join(shared.config.dataDir, 'keys', 'checkpoint-ed25519.pem'), 'utf8'),
+      }
+    : {};
 
   const config = loadConfig({
     DATABASE_URL: url.toString(),
@@ -50,6 +60,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     SCHEDULER_ENABLED: 'false',
     RATE_LIMIT_AUTH_PER_MINUTE: '10000',
     RATE_LIMIT_REQUESTS_PER_MINUTE: '10000',
+    ...sharedKeys,
     ...env,
   });
   const logs: string[] = [];
@@ -67,10 +78,12 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     async close() {
       await db.end();
       await app.close();
-      const a = new Client({ connectionString: adminUrl });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await a.end();
+      if (!shared) {
+        const a = new Client({ connectionString: adminUrl });
+        await a.connect();
+        await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await a.end();
+      }
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Writable } from 'node:stream';
+import { AuditFilterDto, AuditSearchDto } from './dto/audit-query.dto';
+import { LEAF_COLUMNS, LeafRow } from './leaf';
+
+const EXPORT_BATCH = 2000;
+
+export function toEventView(r: LeafRow) {
+  return {
+    id: r.id,
+    occurredAt: r.occurred_at,
+    actorType: r.actor_type,
+    actorId: r.actor_id,
+    organizationId: r.organization_id,
+    action: r.action,
+    resourceType: r.resource_type,
+    resourceId: r.resource_id,
+    recordId: r.record_id,
+    outcome: r.outcome,
+    reasonCode: r.reason_code,
+    requestId: r.request_id,
+    sourceIp: r.source_ip,
+    details: r.details ?? null,
+    leafIndex: r.leaf_index === null ? null : Number(r.leaf_index),
+    leafHash: r.leaf_hash ? r.leaf_hash.toString('base64') : null,
+  };
+}
+
+const CSV_COLUMNS = ['id', 'occurredAt', 'actorType', 'actorId', 'organizationId', 'action', 'resourceType', 'resourceId', 'recordId', 'outcome', 'reasonCode', 'requestId', 'sourceIp', 'details', 'leafIndex', 'leafHash'] as const;
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  // Quote always; neutralise spreadsheet formulas.
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return `"${safe.replace(/"/g, '""')}"`;
+}
+
+/** Search and export of audit events for auditors: keyset pages, bounded memory. */
+@Injectable()
+export class AuditQueryService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private where(f: AuditFilterDto, params: unknown[]): string[] {
+    const clauses: string[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      clauses.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.actor) add('a.actor_id = ?', f.actor);
+    if (f.org) add('a.organization_id = ?', f.org);
+    if (f.action) add('a.action = ?', f.action);
+    if (f.resource) add('a.resource_type = ?', f.resource);
+    if (f.record) add('a.record_id = ?', f.record);
+    if (f.outcome) add('a.outcome = ?', f.outcome);
+    if (f.from) add('a.occurred_at >= ?', new Date(f.from));
+    if (f.to) add('a.occurred_at < ?', new Date(f.to));
+    return clauses;
+  }
+
+  /** Newest first; the cursor is the last id seen. */
+  async search(q: AuditSearchDto) {
+    const params: unknown[] = [];
+    const clauses = this.where(q, params);
+    if (q.cursor) {
+      params.push(q.cursor);
+      clauses.push(`a.id < $${params.length}`);
+    }
+    const limit = q.limit ?? 100;
+    const rows = (await this.dataSource.query(
+      `SELECT ${LEAF_COLUMNS} FROM audit_events a ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ORDER BY a.id DESC LIMIT ${limit + 1}`,
+      params,
+    )) as LeafRow[];
+    const items = rows.slice(0, limit).map(toEventView);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+  }
+
+  /**
+   * Streams matching events in log order (sealed events by leaf index, then unsealed by id), page by
+   * page, waiting for the client to drain: memory stays flat however long the log is.
+   */
+  async export(f: AuditFilterDto, format: 'ndjson' | 'csv', out: Writable): Promise<number> {
+    const write = (chunk: string) => (out.write(chunk) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', resolve)));
+    if (format === 'csv') await write(CSV_COLUMNS.join(',') + '\n');
+    let count = 0;
+    let afterLeaf = -1;
+    let afterId = '0';
+    for (const phase of ['sealed', 'unsealed'] as const) {
+      for (;;) {
+        const params: unknown[] = [];
+        const clauses = this.where(f, params);
+        if (phase === 'sealed') {
+          params.push(afterLeaf);
+          clauses.push(`a.leaf_index > $${params.length}`);
+        } else {
+          params.push(afterId);
+          clauses.push(`a.leaf_index IS NULL AND a.id > $${params.length}`);
+        }
+        const order = phase === 'sealed' ? 'a.leaf_index' : 'a.id';
+        const rows = (await this.dataSource.query(`SELECT ${LEAF_COLUMNS} FROM audit_events a WHERE ${clauses.join(' AND ')} ORDER BY ${order} LIMIT ${EXPORT_BATCH}`, params)) as LeafRow[];
+        if (rows.length === 0) break;
+        let chunk = '';
+        for (const r of rows) {
+          const v = toEventView(r);
+          chunk += format === 'csv' ? CSV_COLUMNS.map((c) => csvCell(v[c])).join(',') + '\n' : JSON.stringify(v) + '\n';
+        }
+        await write(chunk);
+        count += rows.length;
+        const last = rows[rows.length - 1]!;
+        if (phase === 'sealed') afterLeaf = Number(last.leaf_index);
+        else afterId = last.id;
+        if (rows.length < EXPORT_BATCH) break;
+      }
+    }
+    return count;
+  }
+}

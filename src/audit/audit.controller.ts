@@ -1,0 +1,93 @@
+import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Authorize } from '../auth/decorators';
+import { NotFoundError, RuleViolationError } from '../common/domain-error';
+import { AuditLogService } from './audit-log.service';
+import { AuditQueryService } from './audit-query.service';
+import { AuditService } from './audit.service';
+import { AuditExportDto, AuditSearchDto, CheckpointsQueryDto, ConsistencyQueryDto, ProofQueryDto } from './dto/audit-query.dto';
+
+/** The auditor's tools. Every read here is itself an audit event. */
+@ApiTags('audit')
+@Controller('audit')
+export class AuditController {
+  constructor(
+    private readonly log: AuditLogService,
+    private readonly query: AuditQueryService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Get('events')
+  @Authorize({ roles: ['auditor'], summary: 'Search audit events (newest first, cursor pagination)' })
+  async search(@Query() q: AuditSearchDto) {
+    const page = await this.query.search(q);
+    await this.audit.record({ action: 'audit.search', resourceType: 'audit_event', details: { filters: { ...q, cursor: undefined, limit: undefined }, count: page.items.length } });
+    return page;
+  }
+
+  @Get('events/export')
+  @Authorize({ roles: ['auditor'], summary: 'Stream matching events as NDJSON or CSV in log order' })
+  @ApiProduces('application/x-ndjson', 'text/csv')
+  async export(@Query() q: AuditExportDto, @Res() res: Response): Promise<void> {
+    const format = q.format ?? 'ndjson';
+    await this.audit.recordDetached({ action: 'audit.export', resourceType: 'audit_event', details: { filters: { ...q } } });
+    res.status(200);
+    res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="audit-events.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+    res.setHeader('Cache-Control', 'no-store');
+    await this.query.export(q, format, res);
+    res.end();
+  }
+
+  @Get('checkpoints/latest')
+  @Authorize({ roles: ['auditor'], scopes: ['disclosures:read'], summary: 'The latest signed checkpoint (tree size, root hash, time, Ed25519 JWS)' })
+  @ApiNotFoundResponse({ description: 'Nothing sealed yet.' })
+  async latest() {
+    const cp = await this.log.latestCheckpoint();
+    if (!cp) throw new NotFoundError('checkpoint');
+    return cp;
+  }
+
+  @Get('checkpoints')
+  @Authorize({ roles: ['auditor'], summary: 'Signed checkpoints, newest first' })
+  checkpoints(@Query() q: CheckpointsQueryDto) {
+    return this.log.checkpoints({ before: q.cursor ? Number(q.cursor) : undefined, limit: q.limit });
+  }
+
+  @Get('events/:index/proof')
+  @Authorize({ roles: ['auditor'], summary: 'Inclusion proof of one leaf in the tree of a given size' })
+  @ApiUnprocessableEntityResponse({ description: 'Index or tree size beyond the sealed log.' })
+  async proof(@Param('index', ParseIntPipe) index: number, @Query() q: ProofQueryDto) {
+    const treeSize = q.treeSize ?? (await this.log.latestCheckpoint())?.treeSize ?? 0;
+    const sealed = await this.log.sealedSize();
+    if (index < 0 || treeSize < 1 || index >= treeSize || treeSize > sealed)
+      throw new RuleViolationError('proof-out-of-range', `Need 0 <= index < treeSize <= ${sealed} (the sealed size).`);
+    const proof = await this.log.inclusion(index, treeSize);
+    if (!proof) throw new RuleViolationError('proof-out-of-range', 'The log is shorter than the tree size.');
+    await this.audit.record({ action: 'audit.proof', resourceType: 'audit_event', resourceId: String(index), details: { treeSize } });
+    return proof;
+  }
+
+  @Get('consistency')
+  @Authorize({ roles: ['auditor'], summary: 'Consistency proof between two tree sizes' })
+  @ApiUnprocessableEntityResponse({ description: 'from > to, or to beyond the sealed log.' })
+  async consistency(@Query() q: ConsistencyQueryDto) {
+    const sealed = await this.log.sealedSize();
+    if (q.from > q.to || q.to > sealed) throw new RuleViolationError('proof-out-of-range', `Need 1 <= from <= to <= ${sealed} (the sealed size).`);
+    const proof = await this.log.consistency(q.from, q.to);
+    if (!proof) throw new RuleViolationError('proof-out-of-range', 'The log is shorter than the tree size.');
+    await this.audit.record({ action: 'audit.consistency', resourceType: 'audit_event', details: { from: q.from, to: q.to } });
+    return proof;
+  }
+
+  @Post('verify')
+  @HttpCode(200)
+  @Authorize({ roles: ['auditor'], summary: 'Recompute every leaf and checkpoint; answers the first index that fails and why' })
+  @ApiOkResponse({ description: '{ ok, treeSize, checkpointsVerified, firstBadIndex?, badCheckpoint?, reason? }' })
+  async verify(@Body() _body: Record<string, never>) {
+    const report = await this.log.verify();
+    await this.audit.recordDetached({ action: 'audit.verify', resourceType: 'audit_log', outcome: report.ok ? 'success' : 'failure', reasonCode: report.ok ? null : 'verification-failed', details: { ...report } });
+    return report;
+  }
+}

@@ -1,0 +1,80 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+
+const TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))?$/;
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
+export class AuditFilterDto {
+  @ApiPropertyOptional({ description: 'Actor id (user id or client id).' })
+  @IsOptional() @IsString() @MaxLength(100) @Matches(/^[A-Za-z0-9_-]+$/)
+  actor?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Organisation of the actor.' })
+  @IsOptional() @IsUUID()
+  org?: string;
+
+  @ApiPropertyOptional({ example: 'disclosure.retrieve' })
+  @IsOptional() @IsString() @Matches(/^[a-z.]{1,64}$/)
+  action?: string;
+
+  @ApiPropertyOptional({ example: 'request', description: 'Resource type.' })
+  @IsOptional() @IsString() @Matches(/^[a-z_]{1,64}$/)
+  resource?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Release record id (the person, never a name).' })
+  @IsOptional() @IsUUID()
+  record?: string;
+
+  @ApiPropertyOptional({ enum: ['success', 'denied', 'failure'] })
+  @IsOptional() @IsIn(['success', 'denied', 'failure'])
+  outcome?: 'success' | 'denied' | 'failure';
+
+  @ApiPropertyOptional({ description: 'At or after (RFC 3339 or YYYY-MM-DD, UTC when no offset).' })
+  @IsOptional() @Matches(TIME, { message: 'must be a date or RFC 3339 time' })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'Before (RFC 3339 or YYYY-MM-DD).' })
+  @IsOptional() @Matches(TIME, { message: 'must be a date or RFC 3339 time' })
+  to?: string;
+}
+
+export class AuditSearchDto extends AuditFilterDto {
+  @ApiPropertyOptional({ description: 'Opaque cursor from nextCursor.' })
+  @IsOptional() @Matches(/^\d{1,19}$/)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(500)
+  limit?: number;
+}
+
+export class AuditExportDto extends AuditFilterDto {
+  @ApiPropertyOptional({ enum: ['ndjson', 'csv'], default: 'ndjson' })
+  @IsOptional() @IsIn(['ndjson', 'csv'])
+  format?: 'ndjson' | 'csv';
+}
+
+export class ProofQueryDto {
+  @ApiPropertyOptional({ description: 'Tree size the proof is for; default the latest checkpoint.' })
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  treeSize?: number;
+}
+
+export class ConsistencyQueryDto {
+  @Transform(toInt) @IsInt() @Min(1)
+  from: number;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  to: number;
+}
+
+export class CheckpointsQueryDto {
+  @ApiPropertyOptional({ description: 'Checkpoints with a smaller tree size than this cursor.' })
+  @IsOptional() @Matches(/^\d{1,19}$/)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(500)
+  limit?: number;
+}

@@ -1,0 +1,206 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { AuditLogService } from '../src/audit/audit-log.service';
+import { verifyConsistency, verifyInclusion } from '../src/audit/merkle';
+import { verifyExport } from '../src/cli/audit-verify';
+import { createOrg, createStaff } from './support/factories';
+import { ADMIN, API, bearer, createTestApp, signIn, TestApp } from './support/test-app';
+
+const b64 = (s: string) => Buffer.from(s, 'base64');
+
+/** Makes some audit events through the API and seals them. */
+async function populate(t: TestApp, admin: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await t.http.get(`${API}/organizations?limit=1`).set(bearer(admin)).expect(200);
+  for (let i = 0; i < 3; i++) await createOrg(t, admin, { kind: 'correctional_facility', name: `施設 ${i}` });
+  await t.app.get(AuditLogService).sealNow();
+}
+
+async function auditorOf(t: TestApp, admin: string): Promise<string> {
+  const ministry = (await t.http.get(`${API}/organizations?kind=ministry`).set(bearer(admin))).body.items[0];
+  return (await createStaff(t, admin, ministry.id, ['auditor'])).token;
+}
+
+/** Exports, fetches the latest checkpoint and the JWKS into files and runs the offline verifier on them. */
+async function offline(t: TestApp, auditor: string): Promise<Awaited<ReturnType<typeof verifyExport>>> {
+  const dir = mkdtempSync(join(tmpdir(), 'oie-audit-'));
+  try {
+    const exported = await t.http.get(`${API}/audit/events/export?format=ndjson`).set(bearer(auditor)).buffer(true).parse((res, cb) => {
+      let data = '';
+      res.on('data', (c: Buffer) => (data += c.toString()));
+      res.on('end', () => cb(null, data));
+    });
+    writeFileSync(join(dir, 'events.ndjson'), exported.body as string);
+    writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify((await t.http.get(`${API}/audit/checkpoints/latest`).set(bearer(auditor))).body));
+    writeFileSync(join(dir, 'jwks.json'), JSON.stringify((await t.http.get('/.well-known/jwks.json')).body));
+    return await verifyExport(join(dir, 'events.ndjson'), join(dir, 'checkpoint.json'), join(dir, 'jwks.json'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('tamper-evident audit log', () => {
+  let t: TestApp;
+  let admin: string;
+  let auditor: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '60000' });
+    admin = (await signIn(t, ADMIN.username, ADMIN.password)).token;
+    auditor = await auditorOf(t, admin);
+    await populate(t, admin, 10);
+  });
+  afterAll(() => t.close());
+
+  it('seals every committed event with consecutive leaf indexes and a signed checkpoint', async () => {
+    const rows = await t.db.query('SELECT leaf_index FROM audit_events WHERE leaf_index IS NOT NULL ORDER BY leaf_index');
+    expect(rows.rows.map((r) => Number(r.leaf_index))).toEqual(rows.rows.map((_, i) => i));
+    const latest = await t.http.get(`${API}/audit/checkpoints/latest`).set(bearer(auditor)).expect(200);
+    expect(latest.body.treeSize).toBe(rows.rowCount);
+    const jwks = (await t.http.get('/.well-known/jwks.json')).body.keys;
+    expect(jwks.map((k: { alg: string }) => k.alg).sort()).toEqual(['ES256', 'EdDSA']);
+  });
+
+  it('answers inclusion and consistency proofs that verify against the checkpoints', async () => {
+    const first = (await t.http.get(`${API}/audit/checkpoints/latest`).set(bearer(auditor))).body;
+    await populate(t, admin, 5);
+    const second = (await t.http.get(`${API}/audit/checkpoints/latest`).set(bearer(auditor))).body;
+    expect(second.treeSize).toBeGreaterThan(first.treeSize);
+    for (const index of [0, 3, first.treeSize - 1, second.treeSize - 1]) {
+      const p = await t.http.get(`${API}/audit/events/${index}/proof?treeSize=${second.treeSize}`).set(bearer(auditor)).expect(200);
+      expect(verifyInclusion(index, second.treeSize, b64(p.body.leafHash), p.body.proof.map(b64), b64(second.rootHash))).toBe(true);
+      expect(verifyInclusion(index, second.treeSize, b64(p.body.leafHash), p.body.proof.map(b64), b64(first.rootHash))).toBe(false);
+    }
+    const c = await t.http.get(`${API}/audit/consistency?from=${first.treeSize}&to=${second.treeSize}`).set(bearer(auditor)).expect(200);
+    expect(verifyConsistency(first.treeSize, second.treeSize, c.body.proof.map(b64), b64(first.rootHash), b64(second.rootHash))).toBe(true);
+    await t.http.get(`${API}/audit/events/${second.treeSize + 5}/proof`).set(bearer(auditor)).expect(422);
+  });
+
+  it('verifies the untouched log, online and offline', async () => {
+    const res = await t.http.post(`${API}/audit/verify`).set(bearer(auditor)).expect(200);
+    expect(res.body).toMatchObject({ ok: true });
+    expect(res.body.checkpointsVerified).toBeGreaterThan(0);
+    expect(await offline(t, auditor)).toMatchObject({ ok: true });
+  });
+
+  it('searches with filters and cursor pagination, and audits the auditor', async () => {
+    const page = await t.http.get(`${API}/audit/events?action=organization.create&limit=2`).set(bearer(auditor)).expect(200);
+    expect(page.body.items).toHaveLength(2);
+    expect(page.body.items.every((e: { action: string }) => e.action === 'organization.create')).toBe(true);
+    const next = await t.http.get(`${API}/audit/events?action=organization.create&limit=2&cursor=${page.body.nextCursor}`).set(bearer(auditor)).expect(200);
+    expect(Number(next.body.items[0].id)).toBeLessThan(Number(page.body.items[1].id));
+    const self = await t.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'audit.search' AND request_id = $1`, [page.headers['x-request-id']]);
+    expect(self.rows[0].n).toBe(1);
+    await t.http.get(`${API}/audit/events`).set(bearer(admin)).expect(403);
+  });
+
+  it('exports CSV with every column quoted', async () => {
+    const res = await t.http.get(`${API}/audit/events/export?format=csv&action=organization.create`).set(bearer(auditor)).expect(200);
+    expect(res.headers['content-type']).toMatch(/text\/csv/);
+    const lines = res.text.trim().split('\n');
+    expect(lines[0]).toMatch(/^id,occurredAt,/);
+    expect(lines.length).toBeGreaterThan(3);
+  });
+
+  it('runs as a command and says plainly what it found', async () => {
+    const res = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/audit-verify.ts'], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('usage: npm run audit:verify');
+  });
+});
+
+describe('tampering is found by POST /audit/verify and by the offline verifier', () => {
+  let t: TestApp;
+  let admin: string;
+  let auditor: string;
+
+  beforeEach(async () => {
+    t = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '60000' });
+    admin = (await signIn(t, ADMIN.username, ADMIN.password)).token;
+    auditor = await auditorOf(t, admin);
+    await populate(t, admin, 8);
+    await t.db.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete');
+    await t.db.query('ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_no_update_delete');
+  });
+  afterEach(() => t.close());
+
+  async function bothReport() {
+    const online = (await t.http.post(`${API}/audit/verify`).set(bearer(auditor)).expect(200)).body;
+    const off = await offline(t, auditor);
+    return { online, off };
+  }
+
+  it('finds one changed field of an old event', async () => {
+    await t.db.query(`UPDATE audit_events SET outcome = 'denied' WHERE leaf_index = 5`);
+    const { online, off } = await bothReport();
+    expect(online).toMatchObject({ ok: false, firstBadIndex: 5 });
+    expect(off).toMatchObject({ ok: false, firstBadIndex: 5 });
+  });
+
+  it('finds a deleted event', async () => {
+    await t.db.query(`DELETE FROM audit_events WHERE leaf_index = 4`);
+    const { online, off } = await bothReport();
+    expect(online).toMatchObject({ ok: false, firstBadIndex: 4 });
+    expect(off).toMatchObject({ ok: false, firstBadIndex: 4 });
+  });
+
+  it('finds an inserted event', async () => {
+    // Make room at index 6 (two steps, so the unique index never sees a duplicate), then forge an event there.
+    await t.db.query(`UPDATE audit_events SET leaf_index = leaf_index + 100000 WHERE leaf_index >= 6`);
+    await t.db.query(`UPDATE audit_events SET leaf_index = leaf_index - 100000 + 1 WHERE leaf_index >= 100000`);
+    await t.db.query(
+      `INSERT INTO audit_events (actor_type, action, resource_type, outcome, leaf_index, leaf_hash)
+       SELECT 'system', 'forged.event', 'route', 'success', 6, leaf_hash FROM audit_events WHERE leaf_index = 7`,
+    );
+    const { online, off } = await bothReport();
+    expect(online).toMatchObject({ ok: false, firstBadIndex: 6 });
+    expect(off).toMatchObject({ ok: false, firstBadIndex: 6 });
+  });
+
+  it('finds two swapped events', async () => {
+    await t.db.query(`UPDATE audit_events SET leaf_index = -1 WHERE leaf_index = 2`);
+    await t.db.query(`UPDATE audit_events SET leaf_index = 2 WHERE leaf_index = 3`);
+    await t.db.query(`UPDATE audit_events SET leaf_index = 3 WHERE leaf_index = -1`);
+    const { online, off } = await bothReport();
+    expect(online).toMatchObject({ ok: false, firstBadIndex: 2 });
+    expect(off).toMatchObject({ ok: false, firstBadIndex: 2 });
+  });
+
+  it('finds a rewritten checkpoint root', async () => {
+    const [{ tree_size }] = (await t.db.query('SELECT tree_size FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1')).rows;
+    await t.db.query(`UPDATE audit_checkpoints SET root_hash = sha256('forged') WHERE tree_size = $1`, [tree_size]);
+    const { online, off } = await bothReport();
+    expect(online).toMatchObject({ ok: false, badCheckpoint: Number(tree_size) });
+    expect(off).toMatchObject({ ok: false, badCheckpoint: Number(tree_size) });
+  });
+});
+
+describe('two service instances on one database', () => {
+  it('seal without gaps or duplicates', async () => {
+    const a = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '100' });
+    const b = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '100' }, { shareWith: a });
+    try {
+      const admin = (await signIn(a, ADMIN.username, ADMIN.password)).token;
+      const facility = await createOrg(a, admin, { kind: 'correctional_facility', name: '並行施設' });
+      await createStaff(a, admin, facility.id, ['case_officer']);
+      // Both instances write events while both seal every 100 ms.
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).http.get(`${API}/organizations?limit=1`).set(bearer(admin)).expect(200)),
+      );
+      await Promise.all([a.app.get(AuditLogService).sealNow(), b.app.get(AuditLogService).sealNow()]);
+      await a.app.get(AuditLogService).sealNow();
+      const rows = await a.db.query('SELECT leaf_index FROM audit_events ORDER BY leaf_index');
+      const indexes = rows.rows.map((r) => Number(r.leaf_index));
+      expect(indexes.every((x) => Number.isInteger(x))).toBe(true);
+      expect(indexes).toEqual(indexes.map((_, i) => i));
+      const auditor = await auditorOf(a, admin);
+      await a.app.get(AuditLogService).sealNow();
+      const verified = await b.http.post(`${API}/audit/verify`).set(bearer(auditor)).expect(200);
+      expect(verified.body).toMatchObject({ ok: true });
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+});
