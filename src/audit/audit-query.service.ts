@@ -32,7 +32,7 @@ const CSV_COLUMNS = ['id', 'occurredAt', 'actorType', 'actorId', 'organizationId
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
   // Quote always; neutralise spreadsheet formulas.
   const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
   return `"${safe.replace(/"/g, '""')}"`;
