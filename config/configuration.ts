@@ -42,6 +42,7 @@ export interface AppConfig {
   loginMaxFailures: number;
   redisUrl?: string;
   schedulerEnabled: boolean;
+  console: { secureCookie: boolean; idleTimeoutSeconds: number; absoluteTimeoutSeconds: number };
   rateLimits: { authPerMinute: number; requestsPerMinute: number };
   trustProxy: boolean | number | string;
   policy: Policy;
@@ -95,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     loginMaxFailures: vars.LOGIN_MAX_FAILURES ?? 5,
     redisUrl: vars.REDIS_URL,
     schedulerEnabled: vars.SCHEDULER_ENABLED ?? true,
+    console: { secureCookie: vars.CONSOLE_SECURE_COOKIE ?? true, idleTimeoutSeconds: vars.CONSOLE_IDLE_TIMEOUT_SECONDS ?? 900, absoluteTimeoutSeconds: 8 * 3600 },
     rateLimits: {
       authPerMinute: vars.RATE_LIMIT_AUTH_PER_MINUTE ?? 30,
       requestsPerMinute: vars.RATE_LIMIT_REQUESTS_PER_MINUTE ?? 120,

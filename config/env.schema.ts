@@ -78,6 +78,13 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toBool) @IsBoolean()
   SCHEDULER_ENABLED?: boolean;
 
+  /** Set to false only for local use over plain http: the console cookie then lacks `Secure`. */
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  CONSOLE_SECURE_COOKIE?: boolean;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(86400)
+  CONSOLE_IDLE_TIMEOUT_SECONDS?: number;
+
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100000)
   RATE_LIMIT_AUTH_PER_MINUTE?: number;
 

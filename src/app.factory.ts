@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import express from 'express';
+import { consoleDir } from './console/render.service';
 import { Logger } from 'nestjs-pino';
 import { ClsMiddleware } from 'nestjs-cls';
 import type { Request } from 'express';
@@ -60,11 +62,15 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
       limit: config.bodyLimit,
       importLimit: config.importBodyLimit,
       formPaths: [`/${API_PREFIX}/auth/token`],
+      formPrefixes: ['/console/'],
       textPaths: [`/${API_PREFIX}/release-records/import`],
     }),
   );
+  app.use('/console/assets', express.static(consoleDir('assets'), { index: false, fallthrough: false, maxAge: '1h' }));
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
+      { path: 'console', method: RequestMethod.ALL },
+      { path: 'console/{*path}', method: RequestMethod.ALL },
       { path: '.well-known/jwks.json', method: RequestMethod.GET },
       { path: 'health/live', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },

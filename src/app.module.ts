@@ -24,6 +24,7 @@ import { RequestsModule } from './requests/requests.module';
 import { ApprovalsModule } from './approvals/approvals.module';
 import { DisclosuresModule } from './disclosures/disclosures.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
+import { ConsoleModule } from './console/console.module';
 
 function withStream<T>(options: T, stream?: NodeJS.WritableStream): T | [T, NodeJS.WritableStream] {
   return stream ? [options, stream] : options;
@@ -83,6 +84,7 @@ export class AppModule {
         ApprovalsModule,
         DisclosuresModule,
         SchedulerModule,
+        ConsoleModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -9,6 +9,6 @@ import { AuditService } from './audit.service';
 @Module({
   controllers: [AuditController],
   providers: [AuditService, AuditLogService, AuditQueryService, { provide: DENIAL_RECORDER, useExisting: AuditService }],
-  exports: [AuditService, AuditLogService, DENIAL_RECORDER],
+  exports: [AuditService, AuditLogService, AuditQueryService, DENIAL_RECORDER],
 })
 export class AuditModule {}

@@ -48,8 +48,9 @@ export class AuthController {
   @RateLimit('auth')
   @Header('Cache-Control', 'no-store')
   @Authorize({ roles: [...ROLES], mfaPending: true, summary: 'Start TOTP enrolment: answers the otpauth:// URI' })
-  enroll(@CurrentActor() actor: Actor) {
-    return this.auth.enrollMfa(actor);
+  async enroll(@CurrentActor() actor: Actor) {
+    const { otpauthUri } = await this.auth.enrollMfa(actor);
+    return { otpauthUri };
   }
 
   @Post('auth/mfa/verify')

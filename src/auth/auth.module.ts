@@ -15,6 +15,6 @@ import { TokensService } from './tokens.service';
   imports: [PassportModule, UsersModule, OrganizationsModule],
   controllers: [AuthController],
   providers: [KeysService, TokensService, AuthService, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
-  exports: [KeysService, TokensService],
+  exports: [KeysService, TokensService, AuthService],
 })
 export class AuthModule {}

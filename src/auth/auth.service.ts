@@ -77,7 +77,11 @@ export class AuthService implements OnApplicationBootstrap {
     return { ...issued, scope: scopes.join(' ') };
   }
 
-  async login(dto: LoginDto): Promise<IssuedToken & { mfaEnrollmentRequired?: boolean }> {
+  /**
+   * Checks password and TOTP (when enrolled) with lockout and auditing; answers the user and whether
+   * TOTP still has to be enrolled. Shared by the API sign-in and the console.
+   */
+  async authenticate(dto: LoginDto, channel: 'api' | 'console' = 'api'): Promise<{ user: User; mfaEnrollmentRequired: boolean }> {
     const user = await this.users.findByUsername(dto.username);
     const refuse = async (reason: string, who?: User) => {
       await this.audit.recordDetached({
@@ -87,6 +91,7 @@ export class AuthService implements OnApplicationBootstrap {
         outcome: 'denied',
         reasonCode: reason,
         actor: { type: who ? 'user' : 'anonymous', id: who?.id ?? null, orgId: who?.organizationId ?? null },
+        details: { channel },
       });
       return new SignInFailedError().markAudited();
     };
@@ -108,7 +113,7 @@ export class AuthService implements OnApplicationBootstrap {
     }
     if (user.totpEnabled) {
       if (!dto.totp) {
-        await this.audit.recordDetached({ action: 'auth.login', resourceType: 'user', resourceId: user.id, outcome: 'denied', reasonCode: 'mfa-code-required', actor: { type: 'user', id: user.id, orgId: user.organizationId } });
+        await this.audit.recordDetached({ action: 'auth.login', resourceType: 'user', resourceId: user.id, outcome: 'denied', reasonCode: 'mfa-code-required', actor: { type: 'user', id: user.id, orgId: user.organizationId }, details: { channel } });
         throw new MfaCodeRequiredError().markAudited();
       }
       if (!(await this.acceptTotp(user, dto.totp))) {
@@ -117,15 +122,25 @@ export class AuthService implements OnApplicationBootstrap {
       }
     }
     await this.users.repo.update({ id: user.id }, { failedLogins: 0, lockedUntil: null });
+    await this.audit.recordDetached({
+      action: 'auth.login',
+      resourceType: 'user',
+      resourceId: user.id,
+      reasonCode: user.totpEnabled ? null : 'mfa-enrollment-required',
+      actor: { type: 'user', id: user.id, orgId: user.organizationId },
+      details: { channel },
+    });
+    return { user, mfaEnrollmentRequired: !user.totpEnabled };
+  }
+
+  async login(dto: LoginDto): Promise<IssuedToken & { mfaEnrollmentRequired?: boolean }> {
+    const { user, mfaEnrollmentRequired } = await this.authenticate(dto);
     const base = { typ: 'user', roles: user.roles, tv: user.tokenVersion };
-    if (!user.totpEnabled) {
+    if (mfaEnrollmentRequired) {
       const issued = await this.tokens.issue(user.id, user.organizationId, { ...base, mfa: 'pending' }, MFA_PENDING_TTL_SECONDS);
-      await this.audit.recordDetached({ action: 'auth.login', resourceType: 'user', resourceId: user.id, reasonCode: 'mfa-enrollment-required', actor: { type: 'user', id: user.id, orgId: user.organizationId } });
       return { ...issued, mfaEnrollmentRequired: true };
     }
-    const issued = await this.tokens.issue(user.id, user.organizationId, base);
-    await this.audit.recordDetached({ action: 'auth.login', resourceType: 'user', resourceId: user.id, actor: { type: 'user', id: user.id, orgId: user.organizationId } });
-    return issued;
+    return this.tokens.issue(user.id, user.organizationId, base);
   }
 
   /** Counts a failure; from the configured count on, each further failure locks for twice as long (1 min … 1 h). */
@@ -157,17 +172,23 @@ export class AuthService implements OnApplicationBootstrap {
   }
 
   @Transactional()
-  async enrollMfa(actor: Actor): Promise<{ otpauthUri: string }> {
+  async enrollMfa(actor: Pick<Actor, 'id'>): Promise<{ otpauthUri: string; secret: string }> {
     const user = await this.users.repo.findOne({ where: { id: actor.id }, lock: { mode: 'pessimistic_write' } });
     if (!user) throw new SignInFailedError();
     if (user.totpEnabled) throw new MfaAlreadyEnrolledError();
     const secret = authenticator.generateSecret(20);
     await this.users.repo.update({ id: user.id }, { totpSecret: this.keys.encrypt(secret) });
-    await this.audit.record({ action: 'auth.mfa.enroll', resourceType: 'user', resourceId: user.id });
-    return { otpauthUri: authenticator.keyuri(user.username, 'OIE 情報連携', secret) };
+    await this.audit.record({ action: 'auth.mfa.enroll', resourceType: 'user', resourceId: user.id, actor: { type: 'user', id: user.id, orgId: user.organizationId } });
+    return { otpauthUri: authenticator.keyuri(user.username, 'OIE 情報連携', secret), secret };
   }
 
   async verifyMfa(actor: Actor, code: string): Promise<IssuedToken> {
+    const user = await this.activateMfa(actor, code);
+    return this.tokens.issue(user.id, user.organizationId, { typ: 'user', roles: user.roles, tv: user.tokenVersion });
+  }
+
+  /** Activates TOTP with a first valid code; answers the user. */
+  async activateMfa(actor: Pick<Actor, 'id'>, code: string): Promise<User> {
     const user = await this.users.findById(actor.id);
     if (!user) throw new SignInFailedError();
     if (user.totpEnabled) throw new MfaAlreadyEnrolledError();
@@ -178,8 +199,8 @@ export class AuthService implements OnApplicationBootstrap {
       throw new SignInFailedError().markAudited();
     }
     await this.users.repo.update({ id: user.id }, { totpEnabled: true, failedLogins: 0 });
-    await this.audit.recordDetached({ action: 'auth.mfa.verify', resourceType: 'user', resourceId: user.id });
-    return this.tokens.issue(user.id, user.organizationId, { typ: 'user', roles: user.roles, tv: user.tokenVersion });
+    await this.audit.recordDetached({ action: 'auth.mfa.verify', resourceType: 'user', resourceId: user.id, actor: { type: 'user', id: user.id, orgId: user.organizationId } });
+    return user;
   }
 
   /** Ends every token of this user issued so far. */

@@ -25,6 +25,8 @@ export interface BodyParserOptions {
   importLimit: string;
   /** Paths that accept application/x-www-form-urlencoded. */
   formPaths: string[];
+  /** Path prefixes that accept forms (the console). */
+  formPrefixes?: string[];
   /** Paths that accept NDJSON and CSV as text. */
   textPaths: string[];
 }
@@ -54,7 +56,8 @@ export function bodyParsing(opts: BodyParserOptions): RequestHandler {
       return sendProblem(req, res, e.status && e.status < 500 ? e.status : 400, 'malformed-body', 'The body could not be read.');
     };
     if (req.is(['application/json', 'application/*+json'])) return json(req, res, done);
-    if (opts.formPaths.includes(path) && req.is('application/x-www-form-urlencoded')) return form(req, res, done);
+    const formAllowed = opts.formPaths.includes(path) || (opts.formPrefixes ?? []).some((p) => path.startsWith(p));
+    if (formAllowed && req.is('application/x-www-form-urlencoded')) return form(req, res, done);
     if (opts.textPaths.includes(path) && req.is(['application/x-ndjson', 'application/ndjson', 'text/csv'])) return text(req, res, done);
     return sendProblem(req, res, 415, 'unsupported-media-type', 'This content type is not accepted here.');
   };

@@ -146,8 +146,13 @@ export class RequestsService {
   }
 
   async get(actor: Actor, id: string) {
-    const r = await this.findVisible(actor, id);
-    if (actor.type === 'client') return toRequesterView(r);
+    if (actor.type === 'client') return toRequesterView(await this.findVisible(actor, id));
+    return this.getForHolder(actor, id);
+  }
+
+  /** The holder staff's view: who asks and which record (by id and public reference). */
+  async getForHolder(actor: Actor, id: string) {
+    const r = await this.findVisible({ ...actor, type: 'user' }, id);
     const [record, requester] = await Promise.all([this.records.findById(r.recordId), this.organizations.find(r.requesterOrgId)]);
     return toHolderView(r, {
       recordRef: record?.recordRef,
