@@ -379,8 +379,9 @@ export class ConsoleController {
     const invalid = (await validate(dto)).length > 0;
     const page = invalid ? { items: [], nextCursor: null } : await this.auditQuery.search(dto);
     await this.audit.record({ action: 'audit.search', resourceType: 'audit_event', details: { channel: 'console', filters: shown, count: page.items.length } });
+    const orgNames = await this.queries.orgNames(page.items.map((e) => e.organizationId).filter((x): x is string => !!x));
     return this.page(req, 'audit', 'auditTitle', 'audit', {
-      items: page.items,
+      items: page.items.map((e) => ({ ...e, organizationName: e.organizationId ? (orgNames.get(e.organizationId) ?? e.organizationId) : '—' })),
       nextCursor: page.nextCursor,
       filters: shown,
       exportQuery: query,
