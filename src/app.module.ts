@@ -1,6 +1,8 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import Redis from 'ioredis';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -67,6 +69,8 @@ export class AppModule {
           ],
         }),
         ThrottlerModule.forRoot({
+          // With REDIS_URL the counters live in Redis, so every instance shares one limit.
+          storage: config.redisUrl ? new ThrottlerStorageRedisService(new Redis(config.redisUrl, { keyPrefix: 'oie:throttle:', maxRetriesPerRequest: 2 })) : undefined,
           throttlers: [
             { name: 'auth', ttl: 60_000, limit: config.rateLimits.authPerMinute, skipIf: notInBucket('auth') },
             { name: 'requests', ttl: 60_000, limit: config.rateLimits.requestsPerMinute, skipIf: notInBucket('requests') },

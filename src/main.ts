@@ -50,6 +50,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', (s) => void shutdown(s));
 
   await app.listen(config.port);
+  // Slow clients cannot hold connections open: headers within 10 s, a whole request within 30 s.
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
   const ms = Math.round(performance.now() - started);
   process.stdout.write(
     JSON.stringify({ level: 30, time: Date.now(), msg: `ready on port ${config.port} in ${ms} ms`, embeddedDatabase: Boolean(embedded) }) + '\n',
