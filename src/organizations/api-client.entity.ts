@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export const CLIENT_SCOPES = ['safeguards:write', 'requests:write', 'disclosures:read', 'records:write'] as const;
 export type ClientScope = (typeof CLIENT_SCOPES)[number];
@@ -8,14 +8,12 @@ export class ApiClient {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Index({ unique: true })
   @Column({ name: 'client_id', type: 'text' })
   clientId: string;
 
   @Column({ name: 'secret_hash', type: 'text' })
   secretHash: string;
 
-  @Index()
   @Column({ name: 'organization_id', type: 'uuid' })
   organizationId: string;
 

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 export const ROLES = ['case_officer', 'supervisor', 'safeguard_reviewer', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -8,14 +8,12 @@ export class User {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Index({ unique: true })
   @Column({ type: 'text' })
   username: string;
 
   @Column({ name: 'display_name', type: 'text' })
   displayName: string;
 
-  @Index()
   @Column({ name: 'organization_id', type: 'uuid' })
   organizationId: string;
 
