@@ -35,6 +35,7 @@ export interface AppConfig {
   bootstrapAdmin?: { username: string; password: string };
   jwt: { issuer: string; audience: string; accessTokenTtlSeconds: number; signingKeyPem?: string };
   auditSigningKeyPem?: string;
+  dataEncryptionKey?: string;
   /** How often the sealer adds new audit events to the Merkle log (at least every second by default). */
   auditSealIntervalMs: number;
   bodyLimit: string;
@@ -65,7 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, raw, { enableImplicitConversion: false });
   const errors = validateSync(vars, { whitelist: true, forbidUnknownValues: false });
   const lines = errors.map((e) => {
-    const shown = /PASSWORD|KEY|SECRET/.test(e.property) ? '<hidden>' : JSON.stringify(raw[e.property] ?? '');
+    const shown = /PASSWORD|KEY|SECRET|URL/.test(e.property) ? '<hidden>' : JSON.stringify(raw[e.property] ?? '');
     return `Invalid environment variable ${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
   });
   if ((vars.BOOTSTRAP_ADMIN_USERNAME === undefined) !== (vars.BOOTSTRAP_ADMIN_PASSWORD === undefined)) {
@@ -90,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       signingKeyPem: vars.JWT_SIGNING_KEY,
     },
     auditSigningKeyPem: vars.AUDIT_SIGNING_KEY,
+    dataEncryptionKey: vars.DATA_ENCRYPTION_KEY,
     auditSealIntervalMs: vars.AUDIT_SEAL_INTERVAL_MS ?? 1000,
     bodyLimit: vars.BODY_LIMIT ?? '256kb',
     importBodyLimit: vars.IMPORT_BODY_LIMIT ?? '10mb',

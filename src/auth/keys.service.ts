@@ -59,9 +59,12 @@ export class KeysService implements OnModuleInit {
     this.checkpointKey = await this.load(edPem, 'EdDSA');
     this.byKid.set(this.checkpointKey.kid, this.checkpointKey);
 
-    const dataKeyFile = join(dir, 'data.key');
-    if (!existsSync(dataKeyFile)) writeFileSync(dataKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
-    this.dataKey = Buffer.from(readFileSync(dataKeyFile, 'utf8').trim(), 'base64');
+    if (this.config.dataEncryptionKey) this.dataKey = Buffer.from(this.config.dataEncryptionKey, 'base64');
+    else {
+      const dataKeyFile = join(dir, 'data.key');
+      if (!existsSync(dataKeyFile)) writeFileSync(dataKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+      this.dataKey = Buffer.from(readFileSync(dataKeyFile, 'utf8').trim(), 'base64');
+    }
   }
 
   private async load(pem: string, alg: 'ES256' | 'EdDSA'): Promise<SigningKey> {
