@@ -4,7 +4,7 @@ import type { AppConfig, Category } from '../../config/configuration';
 import { hasRole } from '../auth/actor';
 import type { Actor } from '../auth/actor';
 import { AuditService } from '../audit/audit.service';
-import { ForbiddenError, isPgError, NotFoundError, PG_UNIQUE_VIOLATION } from '../common/domain-error';
+import { DomainError, ForbiddenError, isPgError, NotFoundError, PG_UNIQUE_VIOLATION } from '../common/domain-error';
 import { TransactionHost, TypeOrmAdapter } from '../database/transaction';
 import { InfoRequest, RequestStatus } from '../requests/request.entity';
 import { toHolderView } from '../requests/request-views';
@@ -26,7 +26,10 @@ export class ApprovalsService {
   private async load(actor: Actor, id: string): Promise<InfoRequest> {
     // Object-level rule in the query: only requests routed to the actor's own agency exist here.
     const r = await this.txHost.tx.getRepository(InfoRequest).findOneBy({ id, holderOrgId: actor.orgId });
-    if (!r) throw new NotFoundError('request');
+    if (!r) {
+      await this.audit.recordDetached({ action: 'request.decide', resourceType: 'request', resourceId: id, outcome: 'denied', reasonCode: 'not-found' });
+      throw new NotFoundError('request').markAudited();
+    }
     return r;
   }
 
@@ -41,7 +44,7 @@ export class ApprovalsService {
     return count > 0;
   }
 
-  private async refuse(actor: Actor, r: InfoRequest, err: ForbiddenError): Promise<never> {
+  private async refuse(actor: Actor, r: InfoRequest, err: DomainError): Promise<never> {
     await this.audit.recordDetached({ action: 'request.decide', resourceType: 'request', resourceId: r.id, recordId: r.recordId, outcome: 'denied', reasonCode: err.code });
     throw err.markAudited();
   }
@@ -49,7 +52,7 @@ export class ApprovalsService {
   async decide(actor: Actor, id: string, dto: DecideRequestDto) {
     const first = await this.load(actor, id);
     if (actor.orgId === first.requesterOrgId) await this.refuse(actor, first, new ForbiddenError('requester-cannot-decide', 'The requesting organisation cannot decide its own request.'));
-    if (first.status !== 'pending' && first.status !== 'awaiting_second_approval') throw new RequestAlreadyDecidedError();
+    if (first.status !== 'pending' && first.status !== 'awaiting_second_approval') await this.refuse(actor, first, new RequestAlreadyDecidedError());
 
     const limits = this.config.policy.limits;
     const stage = first.status === 'pending' ? 1 : 2;
@@ -68,19 +71,20 @@ export class ApprovalsService {
     if (dto.decision === 'approve') {
       if (dto.categories) {
         const extra = dto.categories.filter((c) => !categories.includes(c));
-        if (extra.length) throw new CategoriesWidenedError(extra);
+        if (extra.length) await this.refuse(actor, first, new CategoriesWidenedError(extra));
         categories = dto.categories;
       }
       if (dto.accessUntil) {
         const until = new Date(dto.accessUntil);
-        if (until.getTime() <= Date.now()) throw new LimitExceededError('accessUntil', 'must be in the future');
-        if (until.getTime() > Date.now() + limits.maxAccessWindowDays * DAY) throw new LimitExceededError('accessUntil', `at most ${limits.maxAccessWindowDays} days from now`);
-        if (stage === 2 && until > accessUntil) throw new LimitExceededError('accessUntil', 'the second approval may not lengthen the window');
+        if (until.getTime() <= Date.now()) await this.refuse(actor, first, new LimitExceededError('accessUntil', 'must be in the future'));
+        if (until.getTime() > Date.now() + limits.maxAccessWindowDays * DAY)
+          await this.refuse(actor, first, new LimitExceededError('accessUntil', `at most ${limits.maxAccessWindowDays} days from now`));
+        if (stage === 2 && until > accessUntil) await this.refuse(actor, first, new LimitExceededError('accessUntil', 'the second approval may not lengthen the window'));
         accessUntil = until;
       }
       if (dto.maxRetrievals !== undefined) {
-        if (dto.maxRetrievals > limits.maxRetrievals) throw new LimitExceededError('maxRetrievals', `at most ${limits.maxRetrievals}`);
-        if (stage === 2 && dto.maxRetrievals > maxRetrievals) throw new LimitExceededError('maxRetrievals', 'the second approval may not raise the limit');
+        if (dto.maxRetrievals > limits.maxRetrievals) await this.refuse(actor, first, new LimitExceededError('maxRetrievals', `at most ${limits.maxRetrievals}`));
+        if (stage === 2 && dto.maxRetrievals > maxRetrievals) await this.refuse(actor, first, new LimitExceededError('maxRetrievals', 'the second approval may not raise the limit'));
         maxRetrievals = dto.maxRetrievals;
       }
     }
@@ -120,7 +124,7 @@ export class ApprovalsService {
       });
     } catch (err) {
       // The unique (request, stage) index is the last line of defence against a double decision.
-      if (isPgError(err, PG_UNIQUE_VIOLATION)) throw new RequestAlreadyDecidedError();
+      if (isPgError(err, PG_UNIQUE_VIOLATION) || err instanceof RequestAlreadyDecidedError) await this.refuse(actor, first, new RequestAlreadyDecidedError());
       throw err;
     }
   }

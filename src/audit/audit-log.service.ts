@@ -129,7 +129,7 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     } catch (err) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       this.range = new CompactRange(); // resynchronise next time
-      this.logger.warn({ err: { name: (err as Error).name, code: (err as { code?: string }).code } }, 'sealing failed; will retry');
+      this.logger.warn({ failure: { kind: (err as Error).name, sqlState: (err as { code?: string }).code } }, 'sealing failed; will retry');
       throw err;
     } finally {
       await runner.release();

@@ -101,7 +101,7 @@ export class AuditService implements DenialRecorder {
         details: { status },
       });
     } catch (err) {
-      this.logger.error({ err: { name: (err as Error).name, code: (err as { code?: string }).code } }, 'could not audit a denial');
+      this.logger.error({ failure: { kind: (err as Error).name, sqlState: (err as { code?: string }).code } }, 'could not audit a denial');
     }
   }
 }

@@ -80,11 +80,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (isDatabaseUnavailable(exception)) {
       res.setHeader('Retry-After', '5');
-      this.logger.warn({ err: { name: (exception as Error)?.name, code: (exception as { code?: string })?.code } }, 'database unavailable');
+      this.logger.warn({ failure: { kind: (exception as Error)?.name, sqlState: (exception as { code?: string })?.code } }, 'database unavailable');
       return base(503, 'database-unavailable', 'The database is unavailable. Retry shortly.');
     }
     this.logger.error(
-      { err: { name: (exception as Error)?.name, code: (exception as { code?: string })?.code, stack: safeStack(exception) } },
+      { failure: { kind: (exception as Error)?.name, sqlState: (exception as { code?: string })?.code, stack: safeStack(exception) } },
       'unhandled error',
     );
     return base(500, 'internal', 'An unexpected error occurred. Quote the request id when reporting it.');

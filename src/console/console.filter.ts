@@ -44,7 +44,7 @@ export class ConsoleFilter implements ExceptionFilter {
       status = 503;
       res.setHeader('Retry-After', '5');
     } else {
-      this.logger.error({ err: { name: (exception as Error)?.name, code: (exception as { code?: string })?.code } }, 'console error');
+      this.logger.error({ failure: { kind: (exception as Error)?.name, sqlState: (exception as { code?: string })?.code } }, 'console error');
     }
     const lang = req.console?.lang ?? langOf(req);
     res.status(status).type('html').setHeader('Cache-Control', 'no-store');

@@ -66,7 +66,7 @@ export class DisclosuresService {
    * If the audit insert fails, the transaction rolls back and nothing is returned.
    */
   async retrieve(actor: Actor, id: string): Promise<DisclosureAnswer> {
-    let refused: { reason: DisclosureRefusal; recordId: string } | undefined;
+    let refused: { reason: DisclosureRefusal | 'not-found'; recordId: string | null } | undefined;
     const answer = await this.txHost.withTransaction(async () => {
       const tx = this.txHost.tx;
       const r = await tx
@@ -75,7 +75,10 @@ export class DisclosuresService {
         .where('r.id = :id AND r.requester_org_id = :org', { id, org: actor.orgId })
         .setLock('pessimistic_write')
         .getOne();
-      if (!r) throw new NotFoundError('request');
+      if (!r) {
+        refused = { reason: 'not-found', recordId: null };
+        return null;
+      }
       const now = new Date();
       let reason = this.refusalFor(r, now);
       if (!reason && !(await this.safeguards.findActive(actor.orgId, now))) reason = 'safeguards-not-active';
@@ -119,6 +122,7 @@ export class DisclosuresService {
     if (!answer) {
       const { reason, recordId } = refused!;
       await this.audit.recordDetached({ action: 'disclosure.retrieve', resourceType: 'request', resourceId: id, recordId, outcome: 'denied', reasonCode: reason });
+      if (reason === 'not-found') throw new NotFoundError('request').markAudited();
       throw new DisclosureRefusedError(reason).markAudited();
     }
     return answer;

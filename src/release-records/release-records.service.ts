@@ -281,15 +281,25 @@ export class ReleaseRecordsService {
     return { accepted, rejected: report.length - accepted, lines: report };
   }
 
-  /** Finds the person by public reference or by normalised name + birth date (newest release first). */
-  async match(subject: { recordRef?: string; fullName?: string; birthDate?: string }): Promise<ReleaseRecord[]> {
-    const qb = this.repo.createQueryBuilder('r').orderBy('r.release_date', 'DESC').addOrderBy('r.created_at', 'DESC').limit(5);
+  /**
+   * Finds the person by public reference or by normalised name + birth date, only within the
+   * requester's jurisdiction (a municipality: its own code; a prefecture: its municipalities), newest
+   * release first. One query whatever the outcome, so "no such person" and "outside your
+   * jurisdiction" cannot be told apart, not even by timing.
+   */
+  async match(
+    subject: { recordRef?: string; fullName?: string; birthDate?: string },
+    jurisdiction: { kind: 'municipality' | 'prefecture'; code: string },
+  ): Promise<ReleaseRecord | null> {
+    const qb = this.repo.createQueryBuilder('r').orderBy('r.release_date', 'DESC').addOrderBy('r.created_at', 'DESC').limit(1);
     if (subject.recordRef) qb.where('r.record_ref = :ref', { ref: subject.recordRef });
     else {
       const key = nameKey(subject.fullName ?? '');
       qb.where('(r.name_key = :key OR r.kana_key = :key) AND r.birth_date = :birth', { key, birth: subject.birthDate });
     }
-    return qb.getMany();
+    if (jurisdiction.kind === 'prefecture') qb.andWhere('left(r.residence_code, 2) = :pref', { pref: jurisdiction.code.slice(0, 2) });
+    else qb.andWhere('r.residence_code = :code', { code: jurisdiction.code });
+    return qb.getOne();
   }
 
   findById(id: string): Promise<ReleaseRecord | null> {

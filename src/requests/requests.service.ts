@@ -69,15 +69,13 @@ export class RequestsService {
     const notAllowed = dto.categories.filter((c) => !purposePolicy.categories.includes(c));
     if (notAllowed.length) await this.refuse(new CategoryNotAllowedError(dto.purpose, notAllowed), { purpose: dto.purpose, categories: dto.categories });
 
-    // One query for both outcomes: the match, then the jurisdiction filter in memory, so "no such
-    // person" and "outside your jurisdiction" take the same path and answer the same way.
+    // The jurisdiction is part of the one matching query: "no such person" and "outside your
+    // jurisdiction" take the same path and answer the same way.
     const requester = await this.organizations.find(actor.orgId);
-    const candidates = await this.records.match(s);
     const code = requester?.localGovernmentCode ?? '';
-    const record = candidates.find((r) => withinJurisdiction(actor.orgKind as 'municipality' | 'prefecture', code, r.residenceCode));
-    if (!record) {
-      const reason = candidates.length ? 'out-of-jurisdiction' : 'no-match';
-      await this.refuse(new SubjectNotFoundError(), { match: reason, by: s.recordRef ? 'recordRef' : 'nameAndBirthDate' });
+    const record = await this.records.match(s, { kind: actor.orgKind as 'municipality' | 'prefecture', code });
+    if (!record || !withinJurisdiction(actor.orgKind as 'municipality' | 'prefecture', code, record.residenceCode)) {
+      await this.refuse(new SubjectNotFoundError(), { by: s.recordRef ? 'recordRef' : 'nameAndBirthDate' });
     }
 
     const created = await this.txHost.withTransaction(async () => {
@@ -106,8 +104,11 @@ export class RequestsService {
     return { replayed: false, view: toRequesterView(created) };
   }
 
-  private replay(existing: InfoRequest, bodyHash: string) {
-    if (existing.bodyHash !== bodyHash) throw new IdempotencyKeyReusedError();
+  private async replay(existing: InfoRequest, bodyHash: string) {
+    if (existing.bodyHash !== bodyHash) {
+      await this.audit.recordDetached({ action: 'request.create', resourceType: 'request', resourceId: existing.id, outcome: 'denied', reasonCode: 'idempotency-key-reused' });
+      throw new IdempotencyKeyReusedError().markAudited();
+    }
     return { replayed: true, view: toRequesterView(existing) };
   }
 
@@ -141,7 +142,11 @@ export class RequestsService {
     const qb = this.repo.createQueryBuilder('r').where(`r.id = :id AND r.${column} = :org`, { id, org: actor.orgId });
     if (lock) qb.setLock('pessimistic_write');
     const r = await qb.getOne();
-    if (!r) throw new NotFoundError('request');
+    if (!r) {
+      // A probe for someone else's request is a refused attempt: on record, but answered as plain 404.
+      await this.audit.recordDetached({ action: 'request.read', resourceType: 'request', resourceId: id, outcome: 'denied', reasonCode: 'not-found' });
+      throw new NotFoundError('request').markAudited();
+    }
     return r;
   }
 

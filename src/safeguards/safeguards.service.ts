@@ -3,7 +3,7 @@ import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig, MeasureGroup } from '../../config/configuration';
 import type { Actor } from '../auth/actor';
 import { AuditService } from '../audit/audit.service';
-import { NotFoundError, RuleViolationError } from '../common/domain-error';
+import { DomainError, NotFoundError, RuleViolationError } from '../common/domain-error';
 import { TransactionHost, Transactional, TypeOrmAdapter } from '../database/transaction';
 import { LOCAL_GOVERNMENT_KINDS } from '../organizations/organization.entity';
 import { RegisterSafeguardsDto } from './dto/register-safeguards.dto';
@@ -62,15 +62,30 @@ export class SafeguardsService {
     if (missing.length || unknown.length) throw new MissingMeasuresError(missing, unknown);
   }
 
-  @Transactional()
+  /** Checks a registration before anything is written; a refusal is audited on its own connection. */
+  private async admissible(actor: Actor, dto: RegisterSafeguardsDto): Promise<void> {
+    try {
+      if (!LOCAL_GOVERNMENT_KINDS.includes(actor.orgKind))
+        throw new RuleViolationError('not-a-local-government', 'Only municipalities and prefectures register safeguards.');
+      this.checkMeasures(dto.measures);
+      if (dto.purposes.includes('ordinance_program') && dto.legalBasis.kind !== 'ordinance')
+        throw new RuleViolationError('ordinance-required', 'The ordinance programme purpose needs an ordinance as legal basis.', [
+          { field: 'legalBasis.kind', message: 'must be ordinance for ordinance_program' },
+        ]);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      await this.audit.recordDetached({ action: 'safeguards.register', resourceType: 'safeguards', outcome: 'denied', reasonCode: err.code });
+      throw err.markAudited();
+    }
+  }
+
   async register(actor: Actor, dto: RegisterSafeguardsDto): Promise<SafeguardView> {
-    if (!LOCAL_GOVERNMENT_KINDS.includes(actor.orgKind))
-      throw new RuleViolationError('not-a-local-government', 'Only municipalities and prefectures register safeguards.');
-    this.checkMeasures(dto.measures);
-    if (dto.purposes.includes('ordinance_program') && dto.legalBasis.kind !== 'ordinance')
-      throw new RuleViolationError('ordinance-required', 'The ordinance programme purpose needs an ordinance as legal basis.', [
-        { field: 'legalBasis.kind', message: 'must be ordinance for ordinance_program' },
-      ]);
+    await this.admissible(actor, dto);
+    return this.store(actor, dto);
+  }
+
+  @Transactional()
+  private async store(actor: Actor, dto: RegisterSafeguardsDto): Promise<SafeguardView> {
     // Serialise versions per organisation.
     await this.repo.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`safeguards:${actor.orgId}`]);
     const last = await this.repo.createQueryBuilder('s').select('max(s.version)', 'max').where('s.organization_id = :org', { org: actor.orgId }).getRawOne<{ max: number | null }>();

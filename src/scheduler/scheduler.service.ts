@@ -23,7 +23,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.schedulerEnabled || !this.config.databaseUrl) return;
     const boss = new PgBoss({ connectionString: this.config.databaseUrl, schema: 'pgboss', max: 3, application_name: 'oie-scheduler' });
-    boss.on('error', (err: Error & { code?: string }) => this.logger.warn({ err: { name: err.name, code: err.code } }, 'scheduler error'));
+    boss.on('error', (err: Error & { code?: string }) => this.logger.warn({ failure: { kind: err.name, sqlState: err.code } }, 'scheduler error'));
     await boss.start();
     await boss.createQueue(EXPIRY_QUEUE);
     await boss.schedule(EXPIRY_QUEUE, '* * * * *', {}, { tz: 'UTC' });
