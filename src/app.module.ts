@@ -1,4 +1,4 @@
-import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module, OnApplicationShutdown, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
@@ -32,9 +32,19 @@ function withStream<T>(options: T, stream?: NodeJS.WritableStream): T | [T, Node
   return stream ? [options, stream] : options;
 }
 
+/** Closes the shared Redis connection (rate-limit counters) when the application shuts down. */
+class RedisConnection implements OnApplicationShutdown {
+  constructor(readonly client?: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client?.quit().catch(() => this.client?.disconnect());
+  }
+}
+
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, opts: { logStream?: NodeJS.WritableStream } = {}): DynamicModule {
+    const redis = config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: 'oie:throttle:', maxRetriesPerRequest: 2 }) : undefined;
     return {
       module: AppModule,
       imports: [
@@ -70,7 +80,7 @@ export class AppModule {
         }),
         ThrottlerModule.forRoot({
           // With REDIS_URL the counters live in Redis, so every instance shares one limit.
-          storage: config.redisUrl ? new ThrottlerStorageRedisService(new Redis(config.redisUrl, { keyPrefix: 'oie:throttle:', maxRetriesPerRequest: 2 })) : undefined,
+          storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
           throttlers: [
             { name: 'auth', ttl: 60_000, limit: config.rateLimits.authPerMinute, skipIf: notInBucket('auth') },
             { name: 'requests', ttl: 60_000, limit: config.rateLimits.requestsPerMinute, skipIf: notInBucket('requests') },
@@ -93,6 +103,7 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ThrottlerGuard },
+        { provide: RedisConnection, useFactory: () => new RedisConnection(redis) },
       ],
     };
   }

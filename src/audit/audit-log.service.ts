@@ -161,10 +161,10 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     return rows[0] ? toCheckpoint(rows[0]) : null;
   }
 
-  async checkpoints(query: { before?: number; limit?: number }): Promise<{ items: Checkpoint[]; nextCursor: string | null }> {
+  async checkpoints(query: { before?: string; limit?: number }): Promise<{ items: Checkpoint[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;
     const rows = (await this.dataSource.query(
-      `SELECT * FROM audit_checkpoints WHERE ($1::bigint IS NULL OR tree_size < $1) ORDER BY tree_size DESC LIMIT $2`,
+      `SELECT * FROM audit_checkpoints WHERE ($1::bigint IS NULL OR tree_size < $1::bigint) ORDER BY tree_size DESC LIMIT $2`,
       [query.before ?? null, limit + 1],
     )) as CheckpointRow[];
     const items = rows.slice(0, limit).map(toCheckpoint);

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Injectable, Param, PipeTransform, Post, Query, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Authorize } from '../auth/decorators';
@@ -6,7 +6,17 @@ import { NotFoundError, RuleViolationError } from '../common/domain-error';
 import { AuditLogService } from './audit-log.service';
 import { AuditQueryService } from './audit-query.service';
 import { AuditService } from './audit.service';
-import { AuditExportDto, AuditSearchDto, CheckpointsQueryDto, ConsistencyQueryDto, ProofQueryDto } from './dto/audit-query.dto';
+import { AuditExportDto, AuditSearchDto, CheckpointsQueryDto, ConsistencyQueryDto, ProofQueryDto, VerifyLogDto } from './dto/audit-query.dto';
+import { BadRequestError } from '../common/domain-error';
+
+/** A leaf index in plain decimal: no spaces, signs, hex or exponents. */
+@Injectable()
+class LeafIndexPipe implements PipeTransform<unknown, string> {
+  transform(value: unknown): string {
+    if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw new BadRequestError('validation', 'The leaf index must be a decimal number.', [{ field: 'index', message: 'must be a decimal number' }]);
+    return value;
+  }
+}
 
 /** The auditor's tools. Every read here is itself an audit event. */
 @ApiTags('audit')
@@ -52,13 +62,14 @@ export class AuditController {
   @Get('checkpoints')
   @Authorize({ roles: ['auditor'], summary: 'Signed checkpoints, newest first' })
   checkpoints(@Query() q: CheckpointsQueryDto) {
-    return this.log.checkpoints({ before: q.cursor ? Number(q.cursor) : undefined, limit: q.limit });
+    return this.log.checkpoints({ before: q.cursor, limit: q.limit });
   }
 
   @Get('events/:index/proof')
   @Authorize({ roles: ['auditor'], summary: 'Inclusion proof of one leaf in the tree of a given size' })
   @ApiUnprocessableEntityResponse({ description: 'Index or tree size beyond the sealed log.' })
-  async proof(@Param('index', ParseIntPipe) index: number, @Query() q: ProofQueryDto) {
+  async proof(@Param('index', LeafIndexPipe) indexText: string, @Query() q: ProofQueryDto) {
+    const index = Number(indexText);
     const treeSize = q.treeSize ?? (await this.log.latestCheckpoint())?.treeSize ?? 0;
     const sealed = await this.log.sealedSize();
     if (index < 0 || treeSize < 1 || index >= treeSize || treeSize > sealed)
@@ -85,7 +96,7 @@ export class AuditController {
   @HttpCode(200)
   @Authorize({ roles: ['auditor'], summary: 'Recompute every leaf and checkpoint; answers the first index that fails and why' })
   @ApiOkResponse({ description: '{ ok, treeSize, checkpointsVerified, firstBadIndex?, badCheckpoint?, reason? }' })
-  async verify(@Body() _body: Record<string, never>) {
+  async verify(@Body() _body: VerifyLogDto) {
     const report = await this.log.verify();
     await this.audit.recordDetached({ action: 'audit.verify', resourceType: 'audit_log', outcome: report.ok ? 'success' : 'failure', reasonCode: report.ok ? null : 'verification-failed', details: { ...report } });
     return report;

@@ -8,7 +8,8 @@ import QRCode from 'qrcode';
 import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig, Category, Purpose } from '../../config/configuration';
 import { ApprovalsService } from '../approvals/approvals.service';
-import { DecideRequestDto } from '../approvals/dto/decide-request.dto';
+import { DecideRequestDto, RevokeDto } from '../approvals/dto/decide-request.dto';
+import { ReasonDto } from '../safeguards/dto/register-safeguards.dto';
 import { AuditLogService } from '../audit/audit-log.service';
 import type { VerifyReport } from '../audit/audit-log.service';
 import { AuditQueryService } from '../audit/audit-query.service';
@@ -290,10 +291,10 @@ export class ConsoleController {
   @UseGuards(ConsoleGuard)
   @ConsolePage(['case_officer'])
   async revoke(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string, @Body() form: Form): Promise<void> {
-    const reason = (one(form.reason) ?? '').normalize('NFKC').trim();
-    if (!reason || reason.length > 2000) throw new ConsoleRedirect(`/console/requests/${id}?e=invalid`);
+    const dto = plainToInstance(RevokeDto, { reason: one(form.reason) });
+    if ((await validate(dto)).length) throw new ConsoleRedirect(`/console/requests/${id}?e=invalid`);
     try {
-      await this.approvals.revoke(req.console!.actor, id, reason);
+      await this.approvals.revoke(req.console!.actor, id, dto.reason);
     } catch (err) {
       throw new ConsoleRedirect(`/console/requests/${id}?e=${errorKey(err)}`);
     }
@@ -338,13 +339,14 @@ export class ConsoleController {
   @ConsolePage(['safeguard_reviewer'])
   async safeguardAction(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string, @Param('action') action: string, @Body() form: Form): Promise<void> {
     const actor = req.console!.actor;
-    const reason = (one(form.reason) ?? '').normalize('NFKC').trim();
+    const reasonDto = plainToInstance(ReasonDto, { reason: one(form.reason) });
+    const reason = (await validate(reasonDto)).length ? '' : reasonDto.reason;
     try {
       if (action === 'verify') {
         const until = one(form.validUntil);
         if (!until || !/^\d{4}-\d{2}-\d{2}$/.test(until)) throw new ConsoleRedirect(`/console/safeguards/${id}?e=invalid`);
         await this.safeguards.verify(actor, id, `${until}T23:59:59+09:00`);
-      } else if ((action === 'reject' || action === 'suspend') && reason && reason.length <= 1000) {
+      } else if ((action === 'reject' || action === 'suspend') && reason) {
         await (action === 'reject' ? this.safeguards.reject(actor, id, reason) : this.safeguards.suspend(actor, id, reason));
       } else throw new ConsoleRedirect(`/console/safeguards/${id}?e=invalid`);
     } catch (err) {
@@ -499,6 +501,7 @@ export class ConsoleController {
   @UseGuards(ConsoleGuard)
   @ConsolePage(['admin'])
   async adminRevokeClient(@Param('clientId') clientId: string): Promise<void> {
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(clientId)) throw new ConsoleRedirect('/console/admin?e=notfound');
     try {
       await this.organizations.revokeClient(clientId);
     } catch (err) {

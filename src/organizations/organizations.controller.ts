@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, PipeTransform, Post, Query } from '@nestjs/common';
+import { NotFoundError } from '../common/domain-error';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { Authorize } from '../auth/decorators';
@@ -14,6 +15,14 @@ class ListOrganizationsQuery extends PageQueryDto {
   @IsOptional()
   @IsIn(ORGANIZATION_KINDS)
   kind?: OrganizationKind;
+}
+
+/** Client ids are `oie_` and base64url; anything else is simply not found. */
+class ParseClientIdPipe implements PipeTransform<unknown, string> {
+  transform(value: unknown): string {
+    if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(value)) throw new NotFoundError('client');
+    return value;
+  }
 }
 
 @ApiTags('organizations')
@@ -62,7 +71,7 @@ export class OrganizationsController {
   @HttpCode(204)
   @Authorize({ roles: ['admin'], summary: 'Revoke an API client at once' })
   @ApiNotFoundResponse({ description: 'No such client.' })
-  async revokeClient(@Param('clientId') clientId: string): Promise<void> {
+  async revokeClient(@Param('clientId', new ParseClientIdPipe()) clientId: string): Promise<void> {
     await this.organizations.revokeClient(clientId);
   }
 }

@@ -13,6 +13,7 @@ import { isValidLocalGovernmentCode } from '../organizations/local-government-co
 import { AGENCY_KINDS } from '../organizations/organization.entity';
 import { ReleaseRecordDto, UpdateReleaseRecordDto } from './dto/release-record.dto';
 import { nameKey, newRecordRef } from './names';
+import { unsafeJson } from '../common/body-parsers';
 import { ReleaseRecord } from './release-record.entity';
 
 export const MAX_IMPORT_LINES = 10_000;
@@ -230,11 +231,15 @@ export class ReleaseRecordsService {
     } else {
       body.split(/\r?\n/).forEach((text, i) => {
         if (!text.trim()) return;
+        let value: unknown;
         try {
-          candidates.push({ line: i + 1, value: JSON.parse(text) as unknown });
+          value = JSON.parse(text) as unknown;
         } catch {
           candidates.push({ line: i + 1, error: 'not valid JSON' });
+          return;
         }
+        const unsafe = unsafeJson(value);
+        candidates.push(unsafe ? { line: i + 1, error: unsafe } : { line: i + 1, value });
       });
     }
     if (candidates.length === 0) throw new RuleViolationError('empty-import', 'The import holds no lines.');

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { IsPlainText, Normalized } from '../../common/dto/validators';
+import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsPlainText, IsRfc3339, Normalized } from '../../common/dto/validators';
 import type { Category } from '../../../config/configuration';
 
 const CATEGORIES = ['identity', 'release', 'residence', 'supervision', 'support_needs', 'offense'];
@@ -21,7 +21,7 @@ export class DecideRequestDto {
   @ApiPropertyOptional({ description: 'Approve: end of the access window (RFC 3339), within the configured maximum.' })
   @IsOptional()
   @IsString()
-  @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/, { message: 'must be an RFC 3339 time with offset' })
+  @IsRfc3339()
   accessUntil?: string;
 
   @ApiPropertyOptional({ minimum: 1, description: 'Approve: how many retrievals, within the configured maximum.' })

@@ -1,8 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
+import { IsDateOrTime, IsBigintId } from '../../common/dto/validators';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 
-const TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))?$/;
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
 export class AuditFilterDto {
@@ -31,17 +31,17 @@ export class AuditFilterDto {
   outcome?: 'success' | 'denied' | 'failure';
 
   @ApiPropertyOptional({ description: 'At or after (RFC 3339 or YYYY-MM-DD, UTC when no offset).' })
-  @IsOptional() @Matches(TIME, { message: 'must be a date or RFC 3339 time' })
+  @IsOptional() @IsDateOrTime()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Before (RFC 3339 or YYYY-MM-DD).' })
-  @IsOptional() @Matches(TIME, { message: 'must be a date or RFC 3339 time' })
+  @IsOptional() @IsDateOrTime()
   to?: string;
 }
 
 export class AuditSearchDto extends AuditFilterDto {
   @ApiPropertyOptional({ description: 'Opaque cursor from nextCursor.' })
-  @IsOptional() @Matches(/^\d{1,19}$/)
+  @IsOptional() @IsBigintId()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
@@ -71,10 +71,17 @@ export class ConsistencyQueryDto {
 
 export class CheckpointsQueryDto {
   @ApiPropertyOptional({ description: 'Checkpoints with a smaller tree size than this cursor.' })
-  @IsOptional() @Matches(/^\d{1,19}$/)
+  @IsOptional() @IsBigintId()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(500)
   limit?: number;
+}
+
+/** POST /audit/verify: an empty body verifies everything. */
+export class VerifyLogDto {
+  @ApiPropertyOptional({ enum: ['full'], default: 'full', description: 'What to verify; only the whole log for now.' })
+  @IsOptional() @IsIn(['full'])
+  scope?: 'full';
 }

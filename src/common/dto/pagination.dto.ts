@@ -32,6 +32,8 @@ export function decodeCursor(cursor: string | undefined): { time: Date; id: stri
   if (!cursor) return undefined;
   const [t, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const time = new Date(t ?? '');
-  if (!id || Number.isNaN(time.getTime()) || !/^[0-9a-f-]{1,40}$/.test(id)) return undefined;
+  const year = time.getUTCFullYear();
+  if (!id || Number.isNaN(time.getTime()) || year < 2000 || year > 9999) return undefined;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return undefined;
   return { time, id };
 }

@@ -1,3 +1,4 @@
+import { IsPlainText } from '../../common/dto/validators';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { CLIENT_SCOPES, ClientScope } from '../api-client.entity';
@@ -8,6 +9,7 @@ export class CreateClientDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
+  @IsPlainText()
   name?: string;
 
   @ApiPropertyOptional({ enum: CLIENT_SCOPES, isArray: true, description: 'Defaults to every scope the organisation kind may hold.' })

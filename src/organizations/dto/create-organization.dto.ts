@@ -1,3 +1,4 @@
+import { IsPlainText } from '../../common/dto/validators';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { ORGANIZATION_KINDS } from '../organization.entity';
@@ -12,6 +13,7 @@ export class CreateOrganizationDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
+  @IsPlainText()
   name: string;
 
   @ApiPropertyOptional({ example: '271004', description: 'Required for municipality and prefecture; check digit verified.' })

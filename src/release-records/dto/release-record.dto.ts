@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  IsDefined,
+  IsObject,
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
@@ -133,23 +135,23 @@ export class ReleaseRecordDto {
   admissionDate?: string;
 
   @ApiProperty({ type: PlannedResidenceDto })
-  @ValidateNested() @Type(() => PlannedResidenceDto)
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => PlannedResidenceDto)
   plannedResidence: PlannedResidenceDto;
 
   @ApiPropertyOptional({ type: SupervisionDto })
-  @IsOptional() @ValidateNested() @Type(() => SupervisionDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => SupervisionDto)
   supervision?: SupervisionDto;
 
   @ApiPropertyOptional({ type: SupportNeedsDto })
-  @IsOptional() @ValidateNested() @Type(() => SupportNeedsDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => SupportNeedsDto)
   supportNeeds?: SupportNeedsDto;
 
   @ApiPropertyOptional({ type: OffenseDto })
-  @IsOptional() @ValidateNested() @Type(() => OffenseDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => OffenseDto)
   offense?: OffenseDto;
 
   @ApiPropertyOptional({ type: [ConsentDto] })
-  @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => ConsentDto)
+  @IsOptional() @IsArray() @ArrayMaxSize(20) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => ConsentDto)
   consents?: ConsentDto[];
 }
 

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  IsDefined,
+  IsObject,
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
@@ -14,7 +16,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IsCalendarDate, IsPlainText, Normalized } from '../../common/dto/validators';
+import { IsCalendarDate, IsDateOrTime, IsPlainText, Normalized } from '../../common/dto/validators';
 import type { Category, Purpose } from '../../../config/configuration';
 import { REQUEST_STATUSES } from '../request.entity';
 import type { RequestStatus } from '../request.entity';
@@ -66,6 +68,8 @@ export class LegalGroundDto {
 
   @ApiPropertyOptional({ type: ConsentEvidenceDto, description: 'Required when kind is consent.' })
   @ValidateIf((o: LegalGroundDto) => o.kind === 'consent')
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => ConsentEvidenceDto)
   consent?: ConsentEvidenceDto;
@@ -82,6 +86,8 @@ export class LegalGroundDto {
 
 export class CreateRequestDto {
   @ApiProperty({ type: SubjectDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => SubjectDto)
   subject: SubjectDto;
@@ -99,6 +105,8 @@ export class CreateRequestDto {
   categories: Category[];
 
   @ApiProperty({ type: LegalGroundDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => LegalGroundDto)
   legalGround: LegalGroundDto;
@@ -126,12 +134,12 @@ export class ListRequestsQuery extends PageQueryDto {
 
   @ApiPropertyOptional({ description: 'Created at or after (RFC 3339 or YYYY-MM-DD).' })
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))?$/, { message: 'must be a date or RFC 3339 time' })
+  @IsDateOrTime()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Created before (RFC 3339 or YYYY-MM-DD).' })
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))?$/, { message: 'must be a date or RFC 3339 time' })
+  @IsDateOrTime()
   to?: string;
 }
 

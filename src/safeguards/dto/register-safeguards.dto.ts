@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  IsDefined,
+  IsObject,
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
@@ -17,7 +19,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { IsCalendarDate, IsPlainText, Normalized } from '../../common/dto/validators';
+import { IsCalendarDate, IsPlainText, IsRfc3339, Normalized } from '../../common/dto/validators';
 import type { Purpose } from '../../../config/configuration';
 
 const PURPOSES = ['reintegration_support', 'welfare_coordination', 'ordinance_program'];
@@ -98,7 +100,7 @@ export class AttestationDto {
 
 export class RegisterSafeguardsDto {
   @ApiProperty({ type: LegalBasisDto })
-  @ValidateNested() @Type(() => LegalBasisDto)
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => LegalBasisDto)
   legalBasis: LegalBasisDto;
 
   @ApiProperty({ example: '福祉局 生活福祉部 再犯防止推進課' })
@@ -106,7 +108,7 @@ export class RegisterSafeguardsDto {
   responsibleDepartment: string;
 
   @ApiProperty({ type: ContactPointDto })
-  @ValidateNested() @Type(() => ContactPointDto)
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => ContactPointDto)
   contactPoint: ContactPointDto;
 
   @ApiProperty({ example: '福祉局 総務課長' })
@@ -118,7 +120,7 @@ export class RegisterSafeguardsDto {
   overallManager?: string;
 
   @ApiProperty({ type: RetentionDto })
-  @ValidateNested() @Type(() => RetentionDto)
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => RetentionDto)
   retention: RetentionDto;
 
   @ApiPropertyOptional({ description: 'Entry in the personal information file register (個人情報ファイル簿).' })
@@ -126,7 +128,7 @@ export class RegisterSafeguardsDto {
   fileRegisterEntry?: string;
 
   @ApiProperty({ type: MeasuresDto, description: 'Every catalogue code must be attested.' })
-  @ValidateNested() @Type(() => MeasuresDto)
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => MeasuresDto)
   measures: MeasuresDto;
 
   @ApiProperty({ enum: PURPOSES, isArray: true })
@@ -134,7 +136,7 @@ export class RegisterSafeguardsDto {
   purposes: Purpose[];
 
   @ApiProperty({ type: AttestationDto })
-  @ValidateNested() @Type(() => AttestationDto)
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => AttestationDto)
   attestedBy: AttestationDto;
 
   @ApiProperty({ example: '2026-04-01' })
@@ -144,7 +146,7 @@ export class RegisterSafeguardsDto {
 
 export class VerifySafeguardsDto {
   @ApiPropertyOptional({ description: 'RFC 3339; defaults to one year from now (config/policy.json).' })
-  @IsOptional() @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/, { message: 'must be an RFC 3339 time with offset' })
+  @IsOptional() @IsString() @IsRfc3339()
   validUntil?: string;
 }
 

@@ -1,3 +1,4 @@
+import { IsPlainText } from '../../common/dto/validators';
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { ROLES, Role } from '../user.entity';
@@ -12,6 +13,7 @@ export class CreateUserDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  @IsPlainText()
   displayName: string;
 
   @ApiProperty({ format: 'uuid' })

@@ -1,3 +1,4 @@
+import { IsPlainText } from '../../common/dto/validators';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
 import { ROLES, Role } from '../user.entity';
@@ -8,6 +9,7 @@ export class UpdateUserDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  @IsPlainText()
   displayName?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
