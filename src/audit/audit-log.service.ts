@@ -156,6 +156,17 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     return out;
   }
 
+  private cachedCheckpoint?: { at: number; value: Checkpoint | null };
+
+  /** The latest checkpoint, at most one second old (receipts carry it; a new one comes every second). */
+  async recentCheckpoint(): Promise<Checkpoint | null> {
+    const now = Date.now();
+    if (this.cachedCheckpoint && now - this.cachedCheckpoint.at < 1000) return this.cachedCheckpoint.value;
+    const value = await this.latestCheckpoint();
+    this.cachedCheckpoint = { at: now, value };
+    return value;
+  }
+
   async latestCheckpoint(): Promise<Checkpoint | null> {
     const rows = (await this.dataSource.query(`SELECT * FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1`)) as CheckpointRow[];
     return rows[0] ? toCheckpoint(rows[0]) : null;

@@ -73,15 +73,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       };
     }
     if (claims.typ === 'user') {
-      const user = await this.users.findById(claims.sub);
+      const user = await this.users.findPrincipal(claims.sub);
       if (!user || user.disabled || user.organizationId !== claims.org || user.tokenVersion !== claims.tv) return false;
-      const org = await this.organizations.find(user.organizationId);
-      if (!org) return false;
       return {
         type: 'user',
         id: user.id,
-        orgId: org.id,
-        orgKind: org.kind,
+        orgId: user.organizationId,
+        orgKind: user.orgKind,
         roles: user.roles,
         scopes: [],
         mfaPending: claims.mfa === 'pending',

@@ -102,7 +102,7 @@ export class DisclosuresService {
       });
       await tx.getRepository(Disclosure).insert({ requestId: r.id, recordId: r.recordId, recipientOrgId: actor.orgId, categories, dataDigest, auditEventId, retrievedAt: now });
       // The latest signed checkpoint rides along: every recipient holds a witness of the log.
-      const cp = await this.auditLog.latestCheckpoint();
+      const cp = await this.auditLog.recentCheckpoint();
       const checkpoint = cp ? { treeSize: cp.treeSize, rootHash: cp.rootHash, time: cp.time, signature: cp.signature } : null;
       const receipt = await this.tokens.signPayload(
         { requestId: r.id, categories, dataDigest, digestAlg: 'sha-256/jcs', retrievedAt: now.toISOString(), auditEventId, recipient: actor.orgId, checkpoint },

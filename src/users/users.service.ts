@@ -142,6 +142,17 @@ export class UsersService {
     return toUserView(saved);
   }
 
+  /** What a token check needs about a user and their organisation, in one query. */
+  async findPrincipal(id: string): Promise<{ id: string; organizationId: string; orgKind: OrganizationKind; roles: Role[]; disabled: boolean; tokenVersion: number } | null> {
+    const rows = (await this.txHost.tx.query(
+      `SELECT u.id, u.organization_id, o.kind AS org_kind, u.roles, u.disabled, u.token_version
+         FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1`,
+      [id],
+    )) as { id: string; organization_id: string; org_kind: OrganizationKind; roles: Role[]; disabled: boolean; token_version: number }[];
+    const r = rows[0];
+    return r ? { id: r.id, organizationId: r.organization_id, orgKind: r.org_kind, roles: r.roles, disabled: r.disabled, tokenVersion: r.token_version } : null;
+  }
+
   findById(id: string): Promise<User | null> {
     return this.repo.findOneBy({ id });
   }
