@@ -92,7 +92,11 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
       }
       const [{ last }] = (await runner.query('SELECT coalesce(max(leaf_index), -1)::bigint::text AS last FROM audit_events')) as [{ last: string }];
       let next = Number(last) + 1;
-      if (this.range.size !== next) this.range = await this.rebuild(runner.query.bind(runner), next);
+      if (this.range.size > next) this.range = new CompactRange();
+      if (this.range.size < next) {
+        // Another instance sealed since: add only the leaves it added.
+        for (const h of await this.leafHashes(next, runner.query.bind(runner), this.range.size)) this.range.append(h);
+      }
       const rows = (await runner.query(
         `SELECT ${LEAF_COLUMNS} FROM audit_events a WHERE a.leaf_index IS NULL ORDER BY a.id LIMIT ${SEAL_BATCH} FOR UPDATE`,
       )) as LeafRow[];
@@ -136,19 +140,14 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  private async rebuild(query: (sql: string, params?: unknown[]) => Promise<unknown>, size: number): Promise<CompactRange> {
-    const range = new CompactRange();
-    for (const h of await this.leafHashes(size, query)) range.append(h);
-    return range;
-  }
-
-  /** Stored leaf hashes 0..size-1 in order. */
-  async leafHashes(size: number, query: (sql: string, params?: unknown[]) => Promise<unknown> = (s, p) => this.dataSource.query(s, p)): Promise<Hash[]> {
+  /** Stored leaf hashes from..size-1 in order. */
+  async leafHashes(size: number, query: (sql: string, params?: unknown[]) => Promise<unknown> = (s, p) => this.dataSource.query(s, p), from = 0): Promise<Hash[]> {
     const out: Hash[] = [];
-    while (out.length < size) {
+    while (from + out.length < size) {
+      const start = from + out.length;
       const rows = (await query(
         `SELECT leaf_hash FROM audit_events WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index`,
-        [out.length, Math.min(size, out.length + VERIFY_BATCH)],
+        [start, Math.min(size, start + VERIFY_BATCH)],
       )) as { leaf_hash: Buffer }[];
       if (rows.length === 0) break;
       for (const r of rows) out.push(r.leaf_hash);

@@ -82,6 +82,22 @@ export class AuditQueryService {
    * page, waiting for the client to drain: memory stays flat however long the log is.
    */
   async export(f: AuditFilterDto, format: 'ndjson' | 'csv', out: Writable): Promise<number> {
+    // One snapshot for every page: events sealed while the export runs are neither lost nor repeated.
+    const runner = this.dataSource.createQueryRunner('slave');
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      await runner.query('SET TRANSACTION READ ONLY');
+      const count = await this.exportPages(f, format, out, (sql, params) => runner.query(sql, params));
+      await runner.commitTransaction();
+      return count;
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      await runner.release();
+    }
+  }
+
+  private async exportPages(f: AuditFilterDto, format: 'ndjson' | 'csv', out: Writable, query: (sql: string, params: unknown[]) => Promise<unknown>): Promise<number> {
     const write = (chunk: string) => (out.write(chunk) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', resolve)));
     if (format === 'csv') await write(CSV_COLUMNS.join(',') + '\n');
     let count = 0;
@@ -99,7 +115,7 @@ export class AuditQueryService {
           clauses.push(`a.leaf_index IS NULL AND a.id > $${params.length}`);
         }
         const order = phase === 'sealed' ? 'a.leaf_index' : 'a.id';
-        const rows = (await this.dataSource.query(`SELECT ${LEAF_COLUMNS} FROM audit_events a WHERE ${clauses.join(' AND ')} ORDER BY ${order} LIMIT ${EXPORT_BATCH}`, params)) as LeafRow[];
+        const rows = (await query(`SELECT ${LEAF_COLUMNS} FROM audit_events a WHERE ${clauses.join(' AND ')} ORDER BY ${order} LIMIT ${EXPORT_BATCH}`, params)) as LeafRow[];
         if (rows.length === 0) break;
         let chunk = '';
         for (const r of rows) {

@@ -41,7 +41,10 @@ export class AuthService implements OnApplicationBootstrap {
       this.logger.warn('no administrator exists: set BOOTSTRAP_ADMIN_USERNAME and BOOTSTRAP_ADMIN_PASSWORD and restart to create one');
       return;
     }
-    await this.txHost.withTransaction(async () => {
+    const created = await this.txHost.withTransaction(async () => {
+      // Two instances starting together on an empty database: one creates, the other finds it done.
+      await this.txHost.tx.query('SELECT pg_advisory_xact_lock($1)', [7_109_003]);
+      if ((await this.txHost.tx.getRepository(User).createQueryBuilder('u').where(`'admin' = ANY(u.roles)`).getCount()) > 0) return false;
       const orgs = this.txHost.tx.getRepository(Organization);
       let ministry = await orgs.findOneBy({ kind: 'ministry' });
       ministry ??= await orgs.save(orgs.create({ kind: 'ministry', name: '法務省', localGovernmentCode: null, parentId: null }));
@@ -50,8 +53,9 @@ export class AuthService implements OnApplicationBootstrap {
         repo.create({ username: admin.username, displayName: 'Administrator', organizationId: ministry.id, roles: ['admin'], passwordHash: await hashSecret(admin.password) }),
       );
       await this.audit.record({ action: 'user.bootstrap', resourceType: 'user', resourceId: admin.username, actor: { type: 'system', id: null, orgId: ministry.id } });
+      return true;
     });
-    this.logger.log('created the bootstrap administrator; sign in and enrol TOTP');
+    if (created) this.logger.log('created the bootstrap administrator; sign in and enrol TOTP');
   }
 
   async clientCredentials(dto: TokenRequestDto): Promise<IssuedToken & { scope: string }> {

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ClsService } from 'nestjs-cls';
 import { ForbiddenError, UnauthenticatedError } from '../common/domain-error';
+import { isDatabaseUnavailable } from '../common/problem-details.filter';
 import type { RequestStore } from '../common/request-context';
 import { Actor, hasRole } from './actor';
 import { AUTHORIZE, AuthorizePolicy, IS_PUBLIC } from './decorators';
@@ -39,6 +40,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<T>(err: unknown, user: T | false): T {
+    // A database outage while checking the principal is a 503, not a bad token.
+    if (err && isDatabaseUnavailable(err)) throw err as Error;
     if (err || !user) throw new UnauthenticatedError('invalid-token', 'A valid access token is required.');
     return user;
   }

