@@ -56,13 +56,16 @@ export class AuditController {
   async latest() {
     const cp = await this.log.latestCheckpoint();
     if (!cp) throw new NotFoundError('checkpoint');
+    await this.audit.record({ action: 'audit.checkpoint.read', resourceType: 'audit_checkpoint', resourceId: String(cp.treeSize) });
     return cp;
   }
 
   @Get('checkpoints')
   @Authorize({ roles: ['auditor'], summary: 'Signed checkpoints, newest first' })
-  checkpoints(@Query() q: CheckpointsQueryDto) {
-    return this.log.checkpoints({ before: q.cursor, limit: q.limit });
+  async checkpoints(@Query() q: CheckpointsQueryDto) {
+    const page = await this.log.checkpoints({ before: q.cursor, limit: q.limit });
+    await this.audit.record({ action: 'audit.checkpoints.read', resourceType: 'audit_checkpoint', details: { count: page.items.length } });
+    return page;
   }
 
   @Get('events/:index/proof')
