@@ -69,7 +69,7 @@ describe('exchange: the whole flow through HTTP', () => {
     expect(got.body.categories).toEqual(['identity', 'residence']);
     expect(got.body.data).toEqual({
       identity: { fullName: '法務 太郎', fullNameKana: 'ホウム タロウ', birthDate: '1980-04-01', sex: 'male' },
-      residence: { address: '大阪府大阪市北区中之島1-3-20', localGovernmentCode: '271004' },
+      residence: { address: '大阪府大阪市北区架空町1-2-3', localGovernmentCode: '271004' },
     });
     expect(got.body.retrievalsLeft).toBe(1);
     const jwks = createLocalJWKSet((await t.http.get('/.well-known/jwks.json')).body);

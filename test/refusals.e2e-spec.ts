@@ -265,7 +265,7 @@ describe('refusals: every refused step answers problem details and leaves an aud
         expect(Object.keys(res.body).sort()).toEqual(PROBLEM_KEYS);
         expect(res.body).not.toHaveProperty('data');
         const text = JSON.stringify(res.body);
-        for (const v of ['法務 太郎', '1980-04-01', '中之島', p.recordRef, p.recordId]) expect(text).not.toContain(v);
+        for (const v of ['法務 太郎', '1980-04-01', '架空町', p.recordRef, p.recordId]) expect(text).not.toContain(v);
         // Exactly what a request id that does not exist answers.
         expect({ ...res.body, requestId: 'x', instance: 'x' }).toEqual({ ...other.body, requestId: 'x', instance: 'x' });
       }

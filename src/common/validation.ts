@@ -8,7 +8,7 @@ function flatten(errors: ValidationError[], prefix = ''): { field: string; messa
     if (e.constraints) {
       for (const [key, message] of Object.entries(e.constraints)) {
         // whitelistValidation messages echo the property name only; values are never echoed.
-        out.push({ field, message: key === 'whitelistValidation' ? 'unknown field' : message.replace(/^[^ ]+ /, '') });
+        out.push({ field, message: key === 'whitelistValidation' ? 'unknown field' : message.startsWith(`${e.property} `) ? message.slice(e.property.length + 1) : message });
       }
     }
     if (e.children?.length) out.push(...flatten(e.children, field));

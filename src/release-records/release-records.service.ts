@@ -55,7 +55,7 @@ export type RecordView = ReturnType<typeof toRecordView>;
 function flattenErrors(errors: import('class-validator').ValidationError[], prefix = ''): { field: string; message: string }[] {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
-    const own = Object.entries(e.constraints ?? {}).map(([k, m]) => ({ field, message: k === 'whitelistValidation' ? 'unknown field' : m.replace(/^[^ ]+ /, '') }));
+    const own = Object.entries(e.constraints ?? {}).map(([k, m]) => ({ field, message: k === 'whitelistValidation' ? 'unknown field' : m.startsWith(`${e.property} `) ? m.slice(e.property.length + 1) : m }));
     return [...own, ...flattenErrors(e.children ?? [], field)];
   });
 }

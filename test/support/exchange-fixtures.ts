@@ -30,7 +30,7 @@ export function recordBody(over: Record<string, unknown> = {}) {
     releaseType: 'parole',
     facilityName: '大阪刑務所',
     admissionDate: '2024-06-01',
-    plannedResidence: { address: '大阪府大阪市北区中之島1-3-20', localGovernmentCode: '271004' },
+    plannedResidence: { address: '大阪府大阪市北区架空町1-2-3', localGovernmentCode: '271004' },
     supervision: { probationOfficeName: '大阪保護観察所', supervisionEndDate: '2027-03-31', officerContact: '06-6000-0001' },
     supportNeeds: { needs: ['housing', 'employment'], note: '就労支援を希望' },
     offense: { category: 'theft', sentenceType: '拘禁刑', sentenceTerm: '2年6月', sentenceEndDate: '2027-03-31' },

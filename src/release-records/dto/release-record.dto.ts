@@ -24,7 +24,7 @@ const CATEGORIES = ['identity', 'release', 'residence', 'supervision', 'support_
 const PURPOSES = ['reintegration_support', 'welfare_coordination', 'ordinance_program'];
 
 export class PlannedResidenceDto {
-  @ApiProperty({ example: '大阪府大阪市北区中之島1-3-20' })
+  @ApiProperty({ example: '大阪府大阪市北区架空町1-2-3' })
   @Normalized() @IsString() @IsPlainText() @MinLength(1) @MaxLength(300)
   address: string;
 
