@@ -7,6 +7,10 @@ import { parseArgs } from 'node:util';
 import { Checkpoint, jwkKeyLookup, LogVerifier, VerifyReport } from '../audit/audit-log.service';
 import type { LeafRow } from '../audit/leaf';
 
+/** Command-line output (this is a tool run by a person, not the service's log). */
+const say = (text: string) => process.stdout.write(`${text}\n`);
+const complain = (text: string) => process.stderr.write(`${text}\n`);
+
 interface ExportedEvent {
   id: string;
   occurredAt: string;
@@ -48,7 +52,11 @@ function toRow(e: ExportedEvent): LeafRow {
 }
 
 /** Verifies an NDJSON export against one checkpoint and a JWKS; only leaves below the checkpoint's size count. */
-export async function verifyExport(exportFile: string, checkpointFile: string, jwksFile: string): Promise<VerifyReport & { line?: number }> {
+export async function verifyExport(
+  exportFile: string,
+  checkpointFile: string,
+  jwksFile: string,
+): Promise<VerifyReport & { line?: number }> {
   const checkpoint = JSON.parse(readFileSync(checkpointFile, 'utf8')) as Checkpoint;
   const jwks = JSON.parse(readFileSync(jwksFile, 'utf8')) as { keys: Record<string, unknown>[] };
   const verifier = new LogVerifier([checkpoint], await jwkKeyLookup(jwks));
@@ -61,7 +69,13 @@ export async function verifyExport(exportFile: string, checkpointFile: string, j
     try {
       event = JSON.parse(line) as ExportedEvent;
     } catch {
-      return { ok: false, treeSize: 0, checkpointsVerified: 0, reason: `line ${lineNo} is not valid JSON`, line: lineNo };
+      return {
+        ok: false,
+        treeSize: 0,
+        checkpointsVerified: 0,
+        reason: `line ${lineNo} is not valid JSON`,
+        line: lineNo,
+      };
     }
     if (event.leafIndex === null || event.leafIndex >= checkpoint.treeSize) continue; // beyond the checkpoint
     const failure = await verifier.add(toRow(event));
@@ -72,23 +86,29 @@ export async function verifyExport(exportFile: string, checkpointFile: string, j
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { export: { type: 'string' }, checkpoint: { type: 'string' }, jwks: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { export: { type: 'string' }, checkpoint: { type: 'string' }, jwks: { type: 'string' } },
+  });
   if (!values.export || !values.checkpoint || !values.jwks) {
-    console.error('usage: npm run audit:verify -- --export events.ndjson --checkpoint checkpoint.json --jwks jwks.json');
+    complain(
+      'usage: npm run audit:verify -- --export events.ndjson --checkpoint checkpoint.json --jwks jwks.json',
+    );
     process.exit(2);
   }
   const report = await verifyExport(values.export, values.checkpoint, values.jwks);
   if (report.ok) {
-    console.log(`OK: ${report.treeSize} events match the signed checkpoint (tree size ${report.treeSize}).`);
+    say(`OK: ${report.treeSize} events match the signed checkpoint (tree size ${report.treeSize}).`);
     return;
   }
-  console.log(`FAILED: ${report.reason}${report.firstBadIndex !== undefined ? ` (first bad leaf index: ${report.firstBadIndex})` : ''}`);
+  say(
+    `FAILED: ${report.reason}${report.firstBadIndex !== undefined ? ` (first bad leaf index: ${report.firstBadIndex})` : ''}`,
+  );
   process.exit(1);
 }
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    console.error(`audit:verify could not run: ${(err as Error).message}`);
+    complain(`audit:verify could not run: ${(err as Error).message}`);
     process.exit(2);
   });
 }

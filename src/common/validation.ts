@@ -1,7 +1,8 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { BadRequestError } from './domain-error';
 
-function flatten(errors: ValidationError[], prefix = ''): { field: string; message: string }[] {
+/** Field errors without values: `field` is the dotted path, the message never echoes input. */
+export function flatten(errors: ValidationError[], prefix = ''): { field: string; message: string }[] {
   const out: { field: string; message: string }[] = [];
   for (const e of errors) {
     const field = prefix ? `${prefix}.${e.property}` : e.property;

@@ -4,9 +4,12 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source';
 
+/** Command-line output (this is a tool run by a person, not the service's log). */
+const complain = (text: string) => process.stderr.write(`${text}\n`);
+
 const url = process.env.DATABASE_URL;
 if (!url) {
-  console.error('Set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/oie) to use the migration CLI.');
+  complain('Set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/oie) to use the migration CLI.');
   process.exit(1);
 }
 export default new DataSource(dataSourceOptions(url));

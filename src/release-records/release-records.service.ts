@@ -14,6 +14,7 @@ import { AGENCY_KINDS } from '../organizations/organization.entity';
 import { ReleaseRecordDto, UpdateReleaseRecordDto } from './dto/release-record.dto';
 import { nameKey, newRecordRef } from './names';
 import { unsafeJson } from '../common/body-parsers';
+import { flatten } from '../common/validation';
 import { ReleaseRecord } from './release-record.entity';
 
 export const MAX_IMPORT_LINES = 10_000;
@@ -51,14 +52,6 @@ export function toRecordView(r: ReleaseRecord) {
   };
 }
 export type RecordView = ReturnType<typeof toRecordView>;
-
-function flattenErrors(errors: import('class-validator').ValidationError[], prefix = ''): { field: string; message: string }[] {
-  return errors.flatMap((e) => {
-    const field = prefix ? `${prefix}.${e.property}` : e.property;
-    const own = Object.entries(e.constraints ?? {}).map(([k, m]) => ({ field, message: k === 'whitelistValidation' ? 'unknown field' : m.startsWith(`${e.property} `) ? m.slice(e.property.length + 1) : m }));
-    return [...own, ...flattenErrors(e.children ?? [], field)];
-  });
-}
 
 /** CSV cells with dotted names become nested objects; `;` separates list cells; consents is JSON. */
 function csvRowToObject(row: Record<string, string>): Record<string, unknown> {
@@ -253,7 +246,7 @@ export class ReleaseRecordsService {
         continue;
       }
       const dto = plainToInstance(ReleaseRecordDto, c.value);
-      const errors = flattenErrors(await validate(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }));
+      const errors = flatten(await validate(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }));
       errors.push(...(errors.length ? [] : this.checkRules(dto)));
       if (errors.length) report.push({ line: c.line, status: 'rejected', errors });
       else valid.push({ line: c.line, dto });
