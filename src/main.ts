@@ -26,12 +26,22 @@ async function main(): Promise<void> {
     }
   }
 
+  // Instances started together on an empty database can meet in a deadlock while creating
+  // schemas (e.g. pg-boss's); that is transient, so the start is tried again a few times.
   let app;
-  try {
-    app = await createApp(config);
-  } catch (err) {
-    await embedded?.stop();
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      app = await createApp(config);
+      break;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt < 4 && (code === '40P01' || code === '40001' || code === '23505')) {
+        await new Promise((r) => setTimeout(r, 250 * attempt + Math.floor(Math.random() * 250)));
+        continue;
+      }
+      await embedded?.stop();
+      throw err;
+    }
   }
   // Shut down in order on SIGTERM/SIGINT: stop taking requests, finish in-flight ones, close the
   // pool, then stop the embedded server.
