@@ -6,29 +6,14 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Checkpoint, jwkKeyLookup, LogVerifier, VerifyReport } from '../audit/audit-log.service';
 import type { LeafRow } from '../audit/leaf';
+import type { toEventView } from '../audit/audit-query.service';
 
 /** Command-line output (this is a tool run by a person, not the service's log). */
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const complain = (text: string) => process.stderr.write(`${text}\n`);
 
-interface ExportedEvent {
-  id: string;
-  occurredAt: string;
-  actorType: string;
-  actorId: string | null;
-  organizationId: string | null;
-  action: string;
-  resourceType: string;
-  resourceId: string | null;
-  recordId: string | null;
-  outcome: string;
-  reasonCode: string | null;
-  requestId: string | null;
-  sourceIp: string | null;
-  details: unknown;
-  leafIndex: number | null;
-  leafHash: string | null;
-}
+/** One line of the NDJSON export, exactly as the service writes it. */
+type ExportedEvent = ReturnType<typeof toEventView>;
 
 function toRow(e: ExportedEvent): LeafRow {
   return {

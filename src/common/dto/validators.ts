@@ -10,11 +10,7 @@ export function IsCalendarDate(options?: ValidationOptions) {
       propertyName,
       options: { message: 'must be a date YYYY-MM-DD', ...options },
       validator: {
-        validate(value: unknown) {
-          if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-          const d = new Date(`${value}T00:00:00Z`);
-          return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value && d.getUTCFullYear() >= 1900;
-        },
+        validate: (value: unknown) => isCalendarDate(value),
       },
     });
 }
