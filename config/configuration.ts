@@ -33,7 +33,7 @@ export interface AppConfig {
   embeddedPgPort?: number;
   logLevel: string;
   bootstrapAdmin?: { username: string; password: string };
-  jwt: { issuer: string; audience: string; accessTokenTtlSeconds: number; signingKeyPem?: string };
+  jwt: { issuer: string; audience: string; accessTokenTtlSeconds: number; signingKeyPem?: string; principalCacheSeconds: number };
   auditSigningKeyPem?: string;
   dataEncryptionKey?: string;
   /** How often the sealer adds new audit events to the Merkle log (at least every second by default). */
@@ -89,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       audience: vars.JWT_AUDIENCE ?? 'urn:oie:api',
       accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS ?? 600,
       signingKeyPem: vars.JWT_SIGNING_KEY,
+      principalCacheSeconds: vars.PRINCIPAL_CACHE_SECONDS ?? 30,
     },
     auditSigningKeyPem: vars.AUDIT_SIGNING_KEY,
     dataEncryptionKey: vars.DATA_ENCRYPTION_KEY,

@@ -89,6 +89,13 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(86400)
   CONSOLE_IDLE_TIMEOUT_SECONDS?: number;
 
+  /**
+   * How long a checked access token's principal may be reused from memory (0 turns it off). Entries
+   * are dropped at once on any principal change (LISTEN/NOTIFY) and never used while not listening.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(300)
+  PRINCIPAL_CACHE_SECONDS?: number;
+
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100000)
   RATE_LIMIT_AUTH_PER_MINUTE?: number;
 

@@ -32,6 +32,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   app.flushLogs();
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // Responses are `no-store` personal data or small API answers: hashing every body for an ETag buys nothing.
+  app.set('etag', false);
   app.use(requestId);
   app.use(
     new ClsMiddleware({

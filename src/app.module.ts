@@ -60,7 +60,8 @@ export class AppModule {
                 req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
                 res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
               },
-              customProps: (req) => ({ requestId: (req as Request & { id: string }).id }),
+              // The request id is bound once per request as `requestId` (no extra child logger).
+              customAttributeKeys: { reqId: 'requestId' },
               autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },
               quietReqLogger: true,
             },

@@ -26,8 +26,11 @@ export interface AuditInput {
  * describes commit or roll back together (no event, no data). `recordDetached` writes on its own
  * connection: refusals must stay on record even though the refused work is rolled back.
  */
-const INSERT_SQL = `INSERT INTO audit_events
-  (actor_type, actor_id, organization_id, action, resource_type, resource_id, record_id, outcome, reason_code, request_id, source_ip, details)
+/** The columns an audit event is written with, in the order of `AuditService.values()`. */
+export const AUDIT_INSERT_COLUMNS =
+  'actor_type, actor_id, organization_id, action, resource_type, resource_id, record_id, outcome, reason_code, request_id, source_ip, details';
+
+const INSERT_SQL = `INSERT INTO audit_events (${AUDIT_INSERT_COLUMNS})
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`;
 
 @Injectable()
@@ -59,9 +62,13 @@ export class AuditService implements DenialRecorder {
     };
   }
 
-  private async insert(run: (sql: string, params: unknown[]) => Promise<unknown>, input: AuditInput): Promise<string> {
+  /**
+   * The parameters of one event for `AUDIT_INSERT_COLUMNS`, for a statement that writes the event
+   * together with the change it describes (the disclosure does so in one round trip).
+   */
+  values(input: AuditInput): unknown[] {
     const e = this.build(input);
-    const rows = (await run(INSERT_SQL, [
+    return [
       e.actorType,
       e.actorId,
       e.organizationId,
@@ -74,7 +81,11 @@ export class AuditService implements DenialRecorder {
       e.requestId,
       e.sourceIp,
       e.details === null ? null : JSON.stringify(e.details),
-    ])) as { id: string }[];
+    ];
+  }
+
+  private async insert(run: (sql: string, params: unknown[]) => Promise<unknown>, input: AuditInput): Promise<string> {
+    const rows = (await run(INSERT_SQL, this.values(input))) as { id: string }[];
     return String(rows[0]?.id);
   }
 

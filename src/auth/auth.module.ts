@@ -8,11 +8,12 @@ import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { KeysService } from './keys.service';
+import { PrincipalCacheModule } from './principal-cache';
 import { TokensService } from './tokens.service';
 
 @Global()
 @Module({
-  imports: [PassportModule, UsersModule, OrganizationsModule],
+  imports: [PassportModule, PrincipalCacheModule, UsersModule, OrganizationsModule],
   controllers: [AuthController],
   providers: [KeysService, TokensService, AuthService, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
   exports: [KeysService, TokensService, AuthService],

@@ -14,6 +14,7 @@ import { LoginDto, TokenRequestDto } from './dto/token-request.dto';
 import { KeysService } from './keys.service';
 import { burnVerification, hashSecret, verifySecret } from './passwords';
 import { IssuedToken, TokensService } from './tokens.service';
+import { PrincipalCache } from './principal-cache';
 
 authenticator.options = { window: 1, step: 30, digits: 6 };
 
@@ -31,6 +32,7 @@ export class AuthService implements OnApplicationBootstrap {
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
+    private readonly principals: PrincipalCache,
   ) {}
 
   /** On an empty database, creates the first administrator (and the ministry it belongs to). */
@@ -210,6 +212,7 @@ export class AuthService implements OnApplicationBootstrap {
   /** Ends every token of this user issued so far. */
   async logout(actor: Actor): Promise<void> {
     if (actor.type !== 'user') return;
+    this.principals.principalChanging();
     await this.users.repo.increment({ id: actor.id }, 'tokenVersion', 1);
     await this.audit.recordDetached({ action: 'auth.logout', resourceType: 'user', resourceId: actor.id });
   }

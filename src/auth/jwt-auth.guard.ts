@@ -1,12 +1,28 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
 import { ClsService } from 'nestjs-cls';
 import { ForbiddenError, UnauthenticatedError } from '../common/domain-error';
 import { isDatabaseUnavailable } from '../common/problem-details.filter';
 import type { RequestStore } from '../common/request-context';
 import { Actor, hasRole } from './actor';
 import { AUTHORIZE, AuthorizePolicy, IS_PUBLIC } from './decorators';
+import { ExtractJwt } from 'passport-jwt';
+import { PrincipalCache } from './principal-cache';
+
+/** The bearer token of a request, exactly as the passport strategy extracts it. */
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+/** `exp` of a token whose signature and claims the strategy has just checked. */
+function expiryOf(token: string): number | undefined {
+  try {
+    const exp = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The global guard: every route needs a valid token unless marked `@Public()`, and a route
@@ -17,6 +33,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly cls: ClsService<RequestStore>,
+    private readonly cache: PrincipalCache,
   ) {
     super();
   }
@@ -24,8 +41,18 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    await super.canActivate(context);
-    const actor = context.switchToHttp().getRequest<{ user: Actor }>().user;
+    const req = context.switchToHttp().getRequest<Request & { user: Actor }>();
+    // A token checked moments ago (same bytes, not expired, principal unchanged) is not checked again.
+    const token = this.cache.active ? bearerToken(req) : null;
+    const known = token ? this.cache.get(token) : undefined;
+    if (known) req.user = known;
+    else {
+      const mark = this.cache.mark();
+      await super.canActivate(context);
+      const exp = token ? expiryOf(token) : undefined;
+      if (token && exp !== undefined) this.cache.set(token, req.user, exp, mark);
+    }
+    const actor = req.user;
     if (this.cls.isActive()) this.cls.set('actor', actor);
     const policy = this.reflector.getAllAndOverride<AuthorizePolicy | undefined>(AUTHORIZE, targets);
     if (!policy) throw new ForbiddenError('no-policy', 'This route has no access policy.');

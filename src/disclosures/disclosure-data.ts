@@ -10,8 +10,26 @@ const KEYS: Record<Category, string> = {
   offense: 'offense',
 };
 
+/** The columns of a record that any category can disclose. */
+export type DisclosableRecord = Pick<
+  ReleaseRecord,
+  | 'fullName'
+  | 'fullNameKana'
+  | 'birthDate'
+  | 'sex'
+  | 'releaseDate'
+  | 'releaseType'
+  | 'facilityName'
+  | 'admissionDate'
+  | 'residenceAddress'
+  | 'residenceCode'
+  | 'supervision'
+  | 'supportNeeds'
+  | 'offense'
+>;
+
 /** Exactly the fields of the approved categories, nothing else. Absent optional fields are null. */
-export function disclosedData(r: ReleaseRecord, categories: Category[]): Record<string, unknown> {
+export function disclosedData(r: DisclosableRecord, categories: Category[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const c of categories) {
     switch (c) {

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ReleaseRecordsModule } from '../release-records/release-records.module';
-import { SafeguardsModule } from '../safeguards/safeguards.module';
 import { DisclosuresController } from './disclosures.controller';
 import { DisclosuresService } from './disclosures.service';
 
 @Module({
-  imports: [SafeguardsModule, ReleaseRecordsModule],
+  imports: [ReleaseRecordsModule],
   controllers: [DisclosuresController],
   providers: [DisclosuresService],
 })

@@ -11,6 +11,7 @@ import { CreateOrganizationDto } from './dto/create-organization.dto';
 import { isPrefectureCode, isValidLocalGovernmentCode } from './local-government-code';
 import { LOCAL_GOVERNMENT_KINDS, Organization, OrganizationKind } from './organization.entity';
 import { DuplicateLocalGovernmentCodeError, InvalidLocalGovernmentCodeError, ScopeNotAllowedError } from './organizations.errors';
+import { PrincipalCache } from '../auth/principal-cache';
 
 /** Which client scopes each kind of organisation may hold. */
 export const SCOPES_BY_KIND: Record<OrganizationKind, ClientScope[]> = {
@@ -68,6 +69,7 @@ export class OrganizationsService {
   constructor(
     private readonly txHost: TransactionHost<TypeOrmAdapter>,
     private readonly audit: AuditService,
+    private readonly principals: PrincipalCache,
   ) {}
 
   private get orgs() {
@@ -169,6 +171,7 @@ export class OrganizationsService {
 
   @Transactional()
   async revokeClient(clientId: string): Promise<void> {
+    this.principals.principalChanging();
     const res = await this.clients
       .createQueryBuilder()
       .update()

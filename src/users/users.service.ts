@@ -8,6 +8,7 @@ import { AGENCY_KINDS, Organization, OrganizationKind } from '../organizations/o
 import { CreateUserDto } from './dto/create-user.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { Role, User } from './user.entity';
+import { PrincipalCache } from '../auth/principal-cache';
 
 /** Which roles fit which organisation: case work at agencies, oversight at the ministry. */
 export const ROLES_BY_KIND: Record<OrganizationKind, Role[]> = {
@@ -49,6 +50,7 @@ export class UsersService {
   constructor(
     private readonly txHost: TransactionHost<TypeOrmAdapter>,
     private readonly audit: AuditService,
+    private readonly principals: PrincipalCache,
   ) {}
 
   get repo() {
@@ -136,7 +138,10 @@ export class UsersService {
       changed.push('mfa');
     }
     // Any change of who the user is or may do ends the tokens already issued.
-    if (changed.some((c) => c !== 'displayName')) user.tokenVersion += 1;
+    if (changed.some((c) => c !== 'displayName')) {
+      user.tokenVersion += 1;
+      this.principals.principalChanging();
+    }
     const saved = await this.repo.save(user);
     await this.audit.record({ action: 'user.update', resourceType: 'user', resourceId: id, details: { changed, roles: saved.roles, disabled: saved.disabled } });
     return toUserView(saved);

@@ -1,20 +1,30 @@
 -- One disclosure, as the SQL the service runs for GET /api/v1/requests/:id/disclosure
--- (src/disclosures/disclosures.service.ts, src/audit/audit.service.ts), for pgbench -M extended.
+-- (LOCK_SQL and WRITE_SQL in src/disclosures/disclosures.service.ts), for pgbench -M extended.
 -- The targets (approved requests) come from bench.disclosure_targets, filled by test/bench/run.ts;
 -- that lookup is the only statement the service does not run. The retrieval counter is rewritten
 -- with its own value (same row write, no state change), so the approved requests stay usable.
+-- The service reads the latest checkpoint at most once a second (cached), so it is not here.
 \set n random(1, :ntargets)
 SELECT req, org, rec FROM bench.disclosure_targets WHERE n = :n \gset
 BEGIN;
-SELECT r.* FROM info_requests r WHERE r.id = :req AND r.requester_org_id = :org FOR UPDATE;
-SELECT s.* FROM safeguards s WHERE s.organization_id = :org AND s.status = 'active' AND s.valid_until > now();
-SELECT * FROM release_records WHERE id = :rec LIMIT 1;
-UPDATE info_requests SET retrievals = retrievals, updated_at = now() WHERE id = :req;
-INSERT INTO audit_events (actor_type, actor_id, organization_id, action, resource_type, resource_id, record_id, outcome, reason_code, request_id, source_ip, details)
-  VALUES ('client', 'oie_pgbench', :org, 'disclosure.retrieve', 'request', :req, :rec, 'success', NULL, md5(random()::text), '127.0.0.1',
-          '{"categories": ["identity", "release", "residence", "support_needs"], "dataDigest": "pgbench", "retrieval": 1}')
-  RETURNING id AS aid \gset
-INSERT INTO disclosures (request_id, record_id, recipient_org_id, categories, data_digest, audit_event_id, retrieved_at)
-  VALUES (:req, :rec, :org, '{identity,release,residence,support_needs}', 'pgbench', :aid, now()) RETURNING id;
-SELECT * FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1;
+SELECT r.status, r.record_id, r.approved_categories, r.access_until, r.max_retrievals, r.retrievals,
+       EXISTS (SELECT 1 FROM safeguards s
+                WHERE s.organization_id = r.requester_org_id AND s.status = 'active' AND s.valid_until > now()) AS safeguards_active,
+       rec.full_name, rec.full_name_kana, rec.birth_date::text AS birth_date, rec.sex, rec.release_date::text AS release_date,
+       rec.release_type, rec.facility_name, rec.admission_date::text AS admission_date, rec.residence_address,
+       rec.residence_code, rec.supervision, rec.support_needs, rec.offense
+  FROM info_requests r JOIN release_records rec ON rec.id = r.record_id
+ WHERE r.id = :req AND r.requester_org_id = :org
+   FOR UPDATE OF r;
+WITH counted AS (
+    UPDATE info_requests SET retrievals = retrievals, status = status, updated_at = now() WHERE id = :req
+  ), event AS (
+    INSERT INTO audit_events (actor_type, actor_id, organization_id, action, resource_type, resource_id, record_id, outcome, reason_code, request_id, source_ip, details)
+    VALUES ('client', 'oie_pgbench', :org, 'disclosure.retrieve', 'request', :req, :rec, 'success', NULL, md5(random()::text), '127.0.0.1',
+            '{"categories": ["identity", "release", "residence", "support_needs"], "dataDigest": "pgbench", "retrieval": 1}')
+    RETURNING id
+  )
+  INSERT INTO disclosures (request_id, record_id, recipient_org_id, categories, data_digest, audit_event_id, retrieved_at)
+  SELECT :req, :rec, :org, '{identity,release,residence,support_needs}', 'pgbench', event.id, now() FROM event
+  RETURNING audit_event_id;
 END;

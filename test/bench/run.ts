@@ -48,7 +48,7 @@ const P = QUICK
       holders: 4,
       otherAgencies: 10,
       records: 3_000,
-      approved: 400,
+      approved: 1_500,
       events: 50_000,
       duration: argNum('--duration', 3),
       warmup: 1,
@@ -65,6 +65,20 @@ const P = QUICK
       warmup: 2,
     };
 const CONNECTIONS = argNum('--connections', 16);
+const argStr = (name: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+/** `--routes live,read,disclosure`: measure only these (default: all); for profiling one path. */
+const ROUTE_KEYS = ['live', 'read', 'token', 'create', 'disclosure', 'search', 'pgbench'] as const;
+const ONLY = argStr('--routes')?.split(',');
+if (ONLY?.some((k) => !(ROUTE_KEYS as readonly string[]).includes(k))) {
+  process.stderr.write(`--routes takes a comma-separated list of ${ROUTE_KEYS.join(', ')}\n`);
+  process.exit(2);
+}
+const want = (key: (typeof ROUTE_KEYS)[number]) => !ONLY || ONLY.includes(key);
+/** `--cpu-prof`: the measured service runs with node's --cpu-prof; profiles go to bench-results/profiles/. */
+const CPU_PROF = argv.includes('--cpu-prof');
 
 interface RouteResult {
   route: string;
@@ -396,7 +410,16 @@ async function main() {
   const stopInfo = await svc.stop('SIGTERM');
   const envRun: Record<string, string> = { ...envSeed };
   delete envRun.AUDIT_SEAL_INTERVAL_MS;
-  svc = await ServiceProcess.start({ name: 'service', dataDir, env: envRun, logFile, port: svc.port });
+  const profileDir = join(REPO_ROOT, 'bench-results', 'profiles');
+  if (CPU_PROF) mkdirSync(profileDir, { recursive: true });
+  svc = await ServiceProcess.start({
+    name: 'service',
+    dataDir,
+    env: envRun,
+    logFile,
+    port: svc.port,
+    nodeArgs: CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
   const restart = {
     stopMs: Math.round(stopInfo.ms),
     exitCode: stopInfo.code,
@@ -431,108 +454,112 @@ async function main() {
   const routes: RouteResult[] = [];
   log(`measuring routes: ${CONNECTIONS} connections, ${P.duration} s each (+${P.warmup} s warm-up)`);
 
-  routes.push(await cannon(svc, 'GET /health/live', { method: 'GET', path: '/health/live' }, opts));
+  if (want('live'))
+    routes.push(await cannon(svc, 'GET /health/live', { method: 'GET', path: '/health/live' }, opts));
 
   const targets = world.approved;
   let readSeq = 0;
-  routes.push(
-    await cannon(
-      svc,
-      'GET /api/v1/requests/:id (municipality)',
-      {
-        method: 'GET',
-        setupRequest: (req) => {
-          const t = targets[readSeq++ % targets.length]!;
-          return {
-            ...req,
-            path: `/api/v1/requests/${t.requestId}`,
-            headers: { ...req.headers, authorization: `Bearer ${t.token}` },
-          };
+  if (want('read'))
+    routes.push(
+      await cannon(
+        svc,
+        'GET /api/v1/requests/:id (municipality)',
+        {
+          method: 'GET',
+          setupRequest: (req) => {
+            const t = targets[readSeq++ % targets.length]!;
+            return {
+              ...req,
+              path: `/api/v1/requests/${t.requestId}`,
+              headers: { ...req.headers, authorization: `Bearer ${t.token}` },
+            };
+          },
         },
-      },
-      opts,
-    ),
-  );
+        opts,
+      ),
+    );
 
   let tokSeq = 0;
   const creds = world.active.map((m) => m.client!);
-  routes.push(
-    await cannon(
-      svc,
-      'POST /api/v1/auth/token',
-      {
-        method: 'POST',
-        setupRequest: (req) => {
-          const c = creds[tokSeq++ % creds.length]!;
-          return {
-            ...req,
-            path: '/api/v1/auth/token',
-            headers: { ...req.headers, 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({
-              grant_type: 'client_credentials',
-              client_id: c.clientId,
-              client_secret: c.clientSecret,
-            }).toString(),
-          };
+  if (want('token'))
+    routes.push(
+      await cannon(
+        svc,
+        'POST /api/v1/auth/token',
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            const c = creds[tokSeq++ % creds.length]!;
+            return {
+              ...req,
+              path: '/api/v1/auth/token',
+              headers: { ...req.headers, 'content-type': 'application/x-www-form-urlencoded' },
+              body: new URLSearchParams({
+                grant_type: 'client_credentials',
+                client_id: c.clientId,
+                client_secret: c.clientSecret,
+              }).toString(),
+            };
+          },
         },
-      },
-      opts,
-    ),
-  );
+        opts,
+      ),
+    );
 
   const activeCodes = new Map(world.active.map((m) => [m.code, m.token!]));
   const askable = world.records.filter((r) => activeCodes.has(r.code));
   let reqSeq = 0;
   const runTag = Date.now().toString(36);
-  routes.push(
-    await cannon(
-      svc,
-      'POST /api/v1/requests',
-      {
-        method: 'POST',
-        setupRequest: (req) => {
-          const i = reqSeq++;
-          const rec: SeededRecord = askable[(i * 7919) % askable.length]!;
-          return {
-            ...req,
-            path: '/api/v1/requests',
-            headers: {
-              ...req.headers,
-              'content-type': 'application/json',
-              authorization: `Bearer ${activeCodes.get(rec.code)}`,
-              'idempotency-key': `bench-${runTag}-${i}`,
-            },
-            body: JSON.stringify(requestBody(rec, i % 2 === 1)),
-          };
+  if (want('create'))
+    routes.push(
+      await cannon(
+        svc,
+        'POST /api/v1/requests',
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            const i = reqSeq++;
+            const rec: SeededRecord = askable[(i * 7919) % askable.length]!;
+            return {
+              ...req,
+              path: '/api/v1/requests',
+              headers: {
+                ...req.headers,
+                'content-type': 'application/json',
+                authorization: `Bearer ${activeCodes.get(rec.code)}`,
+                'idempotency-key': `bench-${runTag}-${i}`,
+              },
+              body: JSON.stringify(requestBody(rec, i % 2 === 1)),
+            };
+          },
         },
-      },
-      opts,
-    ),
-  );
+        opts,
+      ),
+    );
 
   // Each approved request allows 5 retrievals: walk through all of them before reusing any, so no
   // two connections fight over one request's row lock and no request is asked for a sixth time.
   let discSeq = 0;
   const capacity = targets.length * 5;
-  routes.push(
-    await cannon(
-      svc,
-      'GET /api/v1/requests/:id/disclosure',
-      {
-        method: 'GET',
-        setupRequest: (req) => {
-          const t = targets[discSeq++ % targets.length]!;
-          return {
-            ...req,
-            path: `/api/v1/requests/${t.requestId}/disclosure`,
-            headers: { ...req.headers, authorization: `Bearer ${t.token}` },
-          };
+  if (want('disclosure'))
+    routes.push(
+      await cannon(
+        svc,
+        'GET /api/v1/requests/:id/disclosure',
+        {
+          method: 'GET',
+          setupRequest: (req) => {
+            const t = targets[discSeq++ % targets.length]!;
+            return {
+              ...req,
+              path: `/api/v1/requests/${t.requestId}/disclosure`,
+              headers: { ...req.headers, authorization: `Bearer ${t.token}` },
+            };
+          },
         },
-      },
-      opts,
-    ),
-  );
-  const disclosureRoute = routes[routes.length - 1]!;
+        opts,
+      ),
+    );
   if (discSeq > capacity)
     log(
       `  note: ${discSeq} disclosure calls for a capacity of ${capacity} retrievals; the excess answered 403 (counted as non-2xx)`,
@@ -547,27 +574,40 @@ async function main() {
     'request.decide',
   ];
   let searchSeq = 0;
-  routes.push(
-    await cannon(
-      svc,
-      'GET /api/v1/audit/events?action=…',
-      {
-        method: 'GET',
-        setupRequest: (req) => ({
-          ...req,
-          path: `/api/v1/audit/events?action=${actions[searchSeq++ % actions.length]}&limit=50`,
-          headers: { ...req.headers, authorization: `Bearer ${world.auditor.token}` },
-        }),
-      },
-      opts,
-    ),
-  );
+  if (want('search'))
+    routes.push(
+      await cannon(
+        svc,
+        'GET /api/v1/audit/events?action=…',
+        {
+          method: 'GET',
+          setupRequest: (req) => ({
+            ...req,
+            path: `/api/v1/audit/events?action=${actions[searchSeq++ % actions.length]}&limit=50`,
+            headers: { ...req.headers, authorization: `Bearer ${world.auditor.token}` },
+          }),
+        },
+        opts,
+      ),
+    );
 
   // ---- pgbench: the same SQL as one disclosure, same concurrency, synchronous_commit as configured
   log(`pgbench: the disclosure transaction's SQL, ${CONNECTIONS} clients, ${P.duration} s`);
   const pgbDir = join(scratch, 'pgbench');
   mkdirSync(pgbDir);
-  const pgbench = await runPgbench(db2, dbUrl, world, pgbDir, CONNECTIONS, P.duration);
+  const pgbench = want('pgbench')
+    ? await runPgbench(db2, dbUrl, world, pgbDir, CONNECTIONS, P.duration)
+    : {
+        clients: CONNECTIONS,
+        seconds: 0,
+        tps: NaN,
+        p50: NaN,
+        p99: NaN,
+        latencyAvgMs: NaN,
+        transactions: 0,
+        synchronousCommit: '-',
+        fsync: '-',
+      };
 
   // ---- verify
   log('POST /api/v1/audit/verify over the whole log');
@@ -624,8 +664,23 @@ async function main() {
   const stopped = await svc.stop('SIGTERM');
 
   // ---- report
-  const bare = routes[0]!;
-  const authRead = routes[1]!;
+  const missing: RouteResult = {
+    route: '-',
+    connections: 0,
+    seconds: 0,
+    reqPerSec: NaN,
+    p50: NaN,
+    p99: NaN,
+    ok: 0,
+    non2xx: 0,
+    errors: 0,
+    statusCodes: {},
+    loadAvg1mBefore: NaN,
+  };
+  const byName = (prefix: string) => routes.find((r) => r.route.startsWith(prefix)) ?? missing;
+  const bare = byName('GET /health/live');
+  const authRead = byName('GET /api/v1/requests/:id (');
+  const disclosureRoute = byName('GET /api/v1/requests/:id/disclosure');
   const ratios = {
     disclosureOverPgbenchTps: round2(disclosureRoute.reqPerSec / pgbench.tps),
     authenticatedOverBare: round2(authRead.reqPerSec / bare.reqPerSec),

@@ -72,6 +72,8 @@ export interface StartOptions {
   /** Where to copy every log line (the service's stdout and stderr). */
   logFile?: string;
   readyTimeoutMs?: number;
+  /** Extra options for node itself (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export interface ExitInfo {
@@ -120,7 +122,7 @@ export class ServiceProcess {
     s.logStream = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
     s.startedAt = performance.now();
     // Its own process group, so a crash drill can kill the service together with its embedded PostgreSQL.
-    s.child = spawn(process.execPath, [MAIN_JS], {
+    s.child = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN_JS], {
       cwd: REPO_ROOT,
       env,
       detached: true,
