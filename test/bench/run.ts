@@ -25,8 +25,11 @@ import {
   freePort,
   log,
   memoryOf,
+  descendantsCpuMs,
   now,
+  ownCpuMs,
   percentile,
+  reapedChildrenCpuMs,
   removeDir,
   REPO_ROOT,
   scratchDir,
@@ -93,6 +96,41 @@ interface RouteResult {
   statusCodes: Record<string, number>;
   peakRssMb?: number;
   loadAvg1mBefore: number;
+  /** CPU time per answered request, in ms: where the machine's two cores went. */
+  cpuMsPerRequest?: CpuSplit;
+}
+
+interface CpuSplit {
+  service: number;
+  postgres: number;
+  loadGenerator: number;
+  total: number;
+}
+
+/** CPU used by the service process, its PostgreSQL, and this process (the load generator), in ms. */
+function cpuNow(svcPid: number) {
+  const u = process.cpuUsage();
+  return {
+    service: ownCpuMs(svcPid),
+    postgres: descendantsCpuMs(svcPid),
+    loadGenerator: (u.user + u.system) / 1000,
+    reaped: reapedChildrenCpuMs(),
+  };
+}
+
+function cpuPer(
+  before: ReturnType<typeof cpuNow>,
+  after: ReturnType<typeof cpuNow>,
+  n: number,
+  generator: 'self' | 'child',
+): CpuSplit {
+  const per = (ms: number) => round3(ms / Math.max(1, n));
+  const service = per(after.service - before.service);
+  const postgres = per(after.postgres - before.postgres);
+  const loadGenerator = per(
+    generator === 'self' ? after.loadGenerator - before.loadGenerator : after.reaped - before.reaped,
+  );
+  return { service, postgres, loadGenerator, total: round3(service + postgres + loadGenerator) };
 }
 
 // ------------------------------------------------------------------------ memory sampling
@@ -145,6 +183,7 @@ async function cannon(
       requests: [req],
     });
   sampler.start();
+  const cpuBefore = cpuNow(svc.pid);
   const r = await autocannon({
     url: svc.base,
     connections: opts.connections,
@@ -153,6 +192,7 @@ async function cannon(
     timeout: 30,
   });
   const peak = sampler.stop();
+  const cpuAfter = cpuNow(svc.pid);
   const statusCodes: Record<string, number> = {};
   for (const [code, v] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = Number(v.count);
   const res: RouteResult = {
@@ -168,9 +208,10 @@ async function cannon(
     statusCodes,
     peakRssMb: Math.round(peak / 1024),
     loadAvg1mBefore,
+    cpuMsPerRequest: cpuPer(cpuBefore, cpuAfter, r['2xx'] + r.non2xx, 'self'),
   };
   log(
-    `  ${route}: ${res.reqPerSec.toFixed(0)} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms, 2xx ${res.ok}, non-2xx ${res.non2xx}, errors ${res.errors} ${JSON.stringify(statusCodes)}`,
+    `  ${route}: ${res.reqPerSec.toFixed(0)} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms, 2xx ${res.ok}, non-2xx ${res.non2xx}, errors ${res.errors} ${JSON.stringify(statusCodes)}; CPU ms/request: ${JSON.stringify(res.cpuMsPerRequest)}`,
   );
   return res;
 }
@@ -187,9 +228,11 @@ interface PgbenchResult {
   transactions: number;
   synchronousCommit: string;
   fsync: string;
+  cpuMsPerTransaction?: CpuSplit;
 }
 
 async function runPgbench(
+  svcPid: number,
   db: PgClient,
   url: string,
   world: World,
@@ -216,7 +259,8 @@ async function runPgbench(
   const logPrefix = join(dir, 'pgbench_log');
   const args = [
     '-h',
-    u.hostname,
+    // The same transport as the service: its Unix socket when it uses one.
+    u.searchParams.get('host') ?? u.hostname,
     '-p',
     u.port,
     '-U',
@@ -238,6 +282,7 @@ async function runPgbench(
     `--log-prefix=${logPrefix}`,
     u.pathname.slice(1) || 'postgres',
   ];
+  const cpuBefore = cpuNow(svcPid);
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn('pgbench', args, {
       env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) },
@@ -254,6 +299,8 @@ async function runPgbench(
   const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? NaN);
   const latencyAvgMs = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1] ?? NaN);
   const transactions = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1] ?? NaN);
+  await sleep(300); // let the postmaster reap the exited backends, so their CPU time is counted
+  const cpuMsPerTransaction = cpuPer(cpuBefore, cpuNow(svcPid), transactions, 'child');
   const lat: number[] = [];
   for (const f of readdirSync(dir).filter((n) => n.startsWith('pgbench_log'))) {
     for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
@@ -272,14 +319,16 @@ async function runPgbench(
     transactions,
     synchronousCommit,
     fsync,
+    cpuMsPerTransaction,
   };
   log(
-    `  pgbench disclosure SQL: ${tps.toFixed(0)} tps, p50 ${res.p50} ms, p99 ${res.p99} ms (synchronous_commit=${synchronousCommit}, fsync=${fsync})`,
+    `  pgbench disclosure SQL: ${tps.toFixed(0)} tps, p50 ${res.p50} ms, p99 ${res.p99} ms (synchronous_commit=${synchronousCommit}, fsync=${fsync}); CPU ms/transaction: ${JSON.stringify(cpuMsPerTransaction)}`,
   );
   return res;
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 // ------------------------------------------------------------------------ export and verify
 
@@ -596,7 +645,7 @@ async function main() {
   const pgbDir = join(scratch, 'pgbench');
   mkdirSync(pgbDir);
   const pgbench = want('pgbench')
-    ? await runPgbench(db2, dbUrl, world, pgbDir, CONNECTIONS, P.duration)
+    ? await runPgbench(svc.pid, db2, dbUrl, world, pgbDir, CONNECTIONS, P.duration)
     : {
         clients: CONNECTIONS,
         seconds: 0,
@@ -687,8 +736,21 @@ async function main() {
   };
   const table: string[] = [];
   const row = (cells: string[]) => table.push(`| ${cells.join(' | ')} |`);
-  row(['route', 'conns', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'peak RSS MB']);
-  row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']);
+  const cpuCell = (c?: CpuSplit) =>
+    c ? `${c.service.toFixed(2)} / ${c.postgres.toFixed(2)} / ${c.loadGenerator.toFixed(2)}` : '-';
+  row([
+    'route',
+    'conns',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    '2xx',
+    'non-2xx',
+    'errors',
+    'peak RSS MB',
+    'CPU ms per request: service / PostgreSQL / load generator',
+  ]);
+  row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']);
   for (const r of routes)
     row([
       r.route,
@@ -700,6 +762,7 @@ async function main() {
       String(r.non2xx),
       String(r.errors),
       String(r.peakRssMb),
+      cpuCell(r.cpuMsPerRequest),
     ]);
   row([
     'pgbench: disclosure SQL (tps)',
@@ -711,6 +774,7 @@ async function main() {
     '0',
     '0',
     '-',
+    cpuCell(pgbench.cpuMsPerTransaction).replace(/^[^/]+\//, '- /'),
   ]);
   const summary = [
     '',

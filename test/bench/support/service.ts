@@ -227,9 +227,14 @@ export class ServiceProcess {
     return memoryOf(this.pid);
   }
 
-  /** The URL of the embedded PostgreSQL (needs EMBEDDED_PG_PORT to have been set). */
+  /**
+   * The URL of the embedded PostgreSQL (needs EMBEDDED_PG_PORT to have been set), through its Unix
+   * socket when the service uses one (as the service itself connects), else TCP on 127.0.0.1.
+   */
   embeddedDbUrl(pgPort: number): string {
     const password = readFileSync(join(this.dataDir, 'pg.password'), 'utf8').trim();
-    return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/postgres`;
+    const socketDir = join(this.dataDir, 'pg');
+    const viaSocket = existsSync(join(socketDir, `.s.PGSQL.${pgPort}`));
+    return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/postgres${viaSocket ? `?host=${encodeURIComponent(socketDir)}` : ''}`;
   }
 }

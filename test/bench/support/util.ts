@@ -1,5 +1,5 @@
 /* Small helpers shared by the benchmark (test/bench/run.ts) and the fault drills (test/drills/run.ts). */
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -105,4 +105,63 @@ export function fmtMs(ms: number): string {
 
 export function log(msg: string): void {
   process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+// ------------------------------------------------------------------------ CPU accounting (Linux /proc)
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux (getconf CLK_TCK)
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  /** utime + stime of the process itself, in ms. */
+  ownMs: number;
+  /** cutime + cstime: children it has waited for, in ms. */
+  reapedMs: number;
+}
+
+function procStat(pid: number): ProcStat | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const n = (i: number) => Number(f[i - 3]);
+    return { pid, ppid: n(4), ownMs: (n(14) + n(15)) * TICK_MS, reapedMs: (n(16) + n(17)) * TICK_MS };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time used so far by a process's descendants (for the service: its embedded PostgreSQL, every
+ * backend alive and every one that has exited), excluding the process itself.
+ */
+export function descendantsCpuMs(root: number): number {
+  const all: ProcStat[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = procStat(Number(name));
+    if (s) all.push(s);
+  }
+  const children = new Map<number, ProcStat[]>();
+  for (const s of all) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  let total = 0;
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      total += c.ownMs + c.reapedMs;
+      walk(c.pid);
+    }
+  };
+  walk(root);
+  return total;
+}
+
+/** CPU time of one process itself (all its threads), in ms. */
+export function ownCpuMs(pid: number): number {
+  return procStat(pid)?.ownMs ?? 0;
+}
+
+/** CPU time of this process's children that have exited and were waited for (e.g. pgbench), in ms. */
+export function reapedChildrenCpuMs(): number {
+  return procStat(process.pid)?.reapedMs ?? 0;
 }
