@@ -29,6 +29,7 @@ export interface AppConfig {
   port: number;
   /** Set when an external server is used; filled in at start when the embedded one runs. */
   databaseUrl?: string;
+  databasePoolSize: number;
   dataDir: string;
   embeddedPgPort?: number;
   logLevel: string;
@@ -77,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port: vars.PORT ?? 3000,
     databaseUrl: vars.DATABASE_URL,
+    databasePoolSize: vars.DATABASE_POOL_SIZE ?? 20,
     dataDir: resolve(vars.DATA_DIR ?? '.data'),
     embeddedPgPort: vars.EMBEDDED_PG_PORT,
     logLevel: vars.LOG_LEVEL ?? 'info',

@@ -89,6 +89,10 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(86400)
   CONSOLE_IDLE_TIMEOUT_SECONDS?: number;
 
+  /** Connections of the main pool per instance (detached audit writes have 4 of their own). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(2) @Max(200)
+  DATABASE_POOL_SIZE?: number;
+
   /**
    * How long a checked access token's principal may be reused from memory (0 turns it off). Entries
    * are dropped at once on any principal change (LISTEN/NOTIFY) and never used while not listening.

@@ -155,15 +155,21 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     return out;
   }
 
-  private cachedCheckpoint?: { at: number; value: Checkpoint | null };
+  private cachedCheckpoint?: { at: number; value: Promise<Checkpoint | null> };
 
-  /** The latest checkpoint, at most one second old (receipts carry it; a new one comes every second). */
-  async recentCheckpoint(): Promise<Checkpoint | null> {
+  /**
+   * The latest checkpoint, at most one second old (receipts carry it; a new one comes every second).
+   * Concurrent callers share one read; a failed read is not kept.
+   */
+  recentCheckpoint(): Promise<Checkpoint | null> {
     const now = Date.now();
     if (this.cachedCheckpoint && now - this.cachedCheckpoint.at < 1000) return this.cachedCheckpoint.value;
-    const value = await this.latestCheckpoint();
-    this.cachedCheckpoint = { at: now, value };
-    return value;
+    const entry = { at: now, value: this.latestCheckpoint() };
+    this.cachedCheckpoint = entry;
+    entry.value.catch(() => {
+      if (this.cachedCheckpoint === entry) this.cachedCheckpoint = undefined;
+    });
+    return entry.value;
   }
 
   async latestCheckpoint(): Promise<Checkpoint | null> {

@@ -1,7 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
-import { DataSource } from 'typeorm';
+import { Pool } from 'pg';
+import { APP_CONFIG } from '../../config/configuration';
+import type { AppConfig } from '../../config/configuration';
 import type { Request } from 'express';
 import { TransactionHost, TypeOrmAdapter } from '../database/transaction';
 import type { RequestStore } from '../common/request-context';
@@ -34,14 +35,34 @@ const INSERT_SQL = `INSERT INTO audit_events (${AUDIT_INSERT_COLUMNS})
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`;
 
 @Injectable()
-export class AuditService implements DenialRecorder {
+export class AuditService implements DenialRecorder, OnApplicationShutdown {
   private readonly logger = new Logger(AuditService.name);
+  /**
+   * Detached events go through a few connections of their own. They are often written while the
+   * same request holds a transaction; from the main pool, a burst larger than the pool would leave
+   * every connection held by a request waiting for one more (a deadlock until the pool times out).
+   */
+  private readonly detachedPool: Pool;
 
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly txHost: TransactionHost<TypeOrmAdapter>,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly cls: ClsService<RequestStore>,
-  ) {}
+  ) {
+    this.detachedPool = new Pool({
+      connectionString: config.databaseUrl,
+      max: 4,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30000,
+      application_name: 'oie-audit',
+    });
+    // An idle connection dropped by the server must not bring the process down; the next write reconnects.
+    this.detachedPool.on('error', () => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.detachedPool.end().catch(() => undefined);
+  }
 
   private build(input: AuditInput): Partial<AuditEvent> {
     const actor: Actor | undefined = this.cls.isActive() ? this.cls.get('actor') : undefined;
@@ -97,7 +118,7 @@ export class AuditService implements DenialRecorder {
 
   /** Inserts the event outside any transaction in progress (refusals, sign-in failures). */
   async recordDetached(input: AuditInput): Promise<string> {
-    return this.insert((sql, params) => this.dataSource.query(sql, params), input);
+    return this.insert(async (sql, params) => (await this.detachedPool.query(sql, params)).rows, input);
   }
 
   async recordDenial(req: Request, status: number, reason: string): Promise<void> {

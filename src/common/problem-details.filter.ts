@@ -13,7 +13,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (code && DB_UNAVAILABLE_CODES.has(code)) return true;
   const msg = typeof e?.message === 'string' ? e.message : '';
   return (
-    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|Cannot use a pool after calling end/i.test(msg) ||
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable|Cannot use a pool after calling end/i.test(msg) ||
     e?.name === 'CannotConnectError' ||
     e?.name === 'QueryRunnerAlreadyReleasedError' ||
     e?.name === 'QueryRunnerProviderAlreadyReleasedError'

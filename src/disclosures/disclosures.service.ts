@@ -132,6 +132,8 @@ export class DisclosuresService {
    */
   async retrieve(actor: Actor, id: string): Promise<DisclosureAnswer> {
     let refused: { reason: DisclosureRefusal | 'not-found'; recordId: string | null } | undefined;
+    // Read before the transaction: a request holding a connection never waits for a second one.
+    const cp = await this.auditLog.recentCheckpoint();
     const answer = await this.txHost.withTransaction(async () => {
       const tx = this.txHost.tx;
       const now = new Date();
@@ -170,7 +172,6 @@ export class DisclosuresService {
       ])) as { audit_event_id: string }[];
       const auditEventId = String(written!.audit_event_id);
       // The latest signed checkpoint rides along: every recipient holds a witness of the log.
-      const cp = await this.auditLog.recentCheckpoint();
       const checkpoint = cp ? { treeSize: cp.treeSize, rootHash: cp.rootHash, time: cp.time, signature: cp.signature } : null;
       const receipt = await this.tokens.signPayload(
         { requestId: id, categories, dataDigest, digestAlg: 'sha-256/jcs', retrievedAt: now.toISOString(), auditEventId, recipient: actor.orgId, checkpoint },
