@@ -788,7 +788,9 @@ async function main() {
     `export (NDJSON → /dev/null): ${exportRes.lines.toLocaleString()} events, ${exportRes.megabytes} MB in ${fmtMs(exportRes.ms)} = ${exportRes.eventsPerSecond.toLocaleString()} events/s; RSS ${exportRes.rssBeforeMb} MB before, peak ${exportRes.peakRssPolledMb} MB polled / ${exportRes.peakRssVmHwmMb ?? 'n/a'} MB VmHWM`,
     `first seal after restart:   ${fmtMs(firstSealAfterRestart.ms)} (rebuilds the Merkle range from every stored leaf), peak RSS ${firstSealAfterRestart.peakRssMb} MB`,
     `service peak RSS (VmHWM) from the restart to the export: ${hwmBeforeExport} MB`,
-    `load average (1 min) before each route: ${routes.map((r) => r.loadAvg1mBefore).join(', ')} on ${cpus().length} CPUs${Math.max(...routes.map((r) => r.loadAvg1mBefore)) > cpus().length * 0.5 ? '  ← other work was running: figures are pessimistic' : ''}`,
+    // The bench's own load (service, PostgreSQL, autocannon) shows here too; only the load at the
+    // start says whether other work shared the machine.
+    `load average (1 min) at the start ${loadAtStart[0]}${loadAtStart[0]! > cpus().length * 0.5 ? ' ← other work was running: figures are pessimistic' : ''}; before each route (the bench's own load included): ${routes.map((r) => r.loadAvg1mBefore).join(', ')} on ${cpus().length} CPUs`,
     `total run time: ${fmtMs(now() - t0)}`,
   ].join('\n');
   process.stdout.write(summary + '\n');
