@@ -626,9 +626,18 @@ export async function seedWorld(api: Api, o: WorldOptions): Promise<World> {
     const rec = pool[Math.floor(i / active.length) % Math.max(1, pool.length)];
     if (rec) wanted.push({ muni: m, record: rec });
   }
+  // Half ask by name and birth date, but only about people nobody else shares them with: a namesake
+  // could be matched instead, and the request would then go to another holder.
+  const namesakes = new Map<string, number>();
+  for (const rec of records)
+    namesakes.set(
+      `${rec.fullName}|${rec.birthDate}`,
+      (namesakes.get(`${rec.fullName}|${rec.birthDate}`) ?? 0) + 1,
+    );
   const approved = await step(`${wanted.length} requests created and approved (maxRetrievals 5)`, () =>
     mapLimit(wanted, o.concurrency, async ({ muni, record }, i) => {
-      const requestId = await createRequest(api, muni.token!, record, i % 2 === 1);
+      const byName = i % 2 === 1 && namesakes.get(`${record.fullName}|${record.birthDate}`) === 1;
+      const requestId = await createRequest(api, muni.token!, record, byName);
       await approve(api, holders[record.holder]!.officer.token, requestId, 5);
       return { requestId, recordId: record.id, orgId: muni.id, token: muni.token! };
     }),
