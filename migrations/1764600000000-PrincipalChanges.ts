@@ -2,8 +2,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Every change to who a token's principal is or may do (a user disabled, signed out, given other
- * roles or moved; a client revoked or given other scopes; an organisation's kind) sends a
- * notification on channel `oie_principals` when it commits. Each instance listens and drops the
+ * roles, moved or renumbered; a client revoked or given other scopes; an organisation's kind; any
+ * row deleted, any table truncated) sends a notification on channel `oie_principals` when it commits.
+ * Triggers do not fire with `session_replication_role = replica` (pg_restore --disable-triggers,
+ * logical replication): restart the instances after such maintenance. Each instance listens and drops the
  * principals it holds in memory, so such a change takes effect everywhere within milliseconds.
  */
 export class PrincipalChanges1764600000000 implements MigrationInterface {
@@ -18,7 +20,7 @@ export class PrincipalChanges1764600000000 implements MigrationInterface {
       END $$`);
     await q.query(`
       CREATE TRIGGER users_principal_changed AFTER UPDATE ON users FOR EACH ROW
-        WHEN (OLD.disabled IS DISTINCT FROM NEW.disabled OR OLD.token_version IS DISTINCT FROM NEW.token_version
+        WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.disabled IS DISTINCT FROM NEW.disabled OR OLD.token_version IS DISTINCT FROM NEW.token_version
               OR OLD.roles IS DISTINCT FROM NEW.roles OR OLD.organization_id IS DISTINCT FROM NEW.organization_id)
         EXECUTE FUNCTION oie_principals_changed()`);
     await q.query(`
@@ -28,14 +30,16 @@ export class PrincipalChanges1764600000000 implements MigrationInterface {
         EXECUTE FUNCTION oie_principals_changed()`);
     await q.query(`
       CREATE TRIGGER organizations_principal_changed AFTER UPDATE ON organizations FOR EACH ROW
-        WHEN (OLD.kind IS DISTINCT FROM NEW.kind) EXECUTE FUNCTION oie_principals_changed()`);
+        WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.kind IS DISTINCT FROM NEW.kind) EXECUTE FUNCTION oie_principals_changed()`);
     for (const table of ['users', 'api_clients', 'organizations']) {
       await q.query(`CREATE TRIGGER ${table}_principal_deleted AFTER DELETE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION oie_principals_changed()`);
+      await q.query(`CREATE TRIGGER ${table}_principal_truncated AFTER TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION oie_principals_changed()`);
     }
   }
 
   public async down(q: QueryRunner): Promise<void> {
     for (const table of ['users', 'api_clients', 'organizations']) {
+      await q.query(`DROP TRIGGER ${table}_principal_truncated ON ${table}`);
       await q.query(`DROP TRIGGER ${table}_principal_deleted ON ${table}`);
       await q.query(`DROP TRIGGER ${table}_principal_changed ON ${table}`);
     }

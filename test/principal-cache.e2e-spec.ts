@@ -3,6 +3,9 @@
  * principal (made here, by another instance or straight in the database) ends it within moments,
  * and without the listening connection nothing is reused at all.
  */
+import { DataSource } from 'typeorm';
+import type { Actor } from '../src/auth/actor';
+import { PrincipalCache } from '../src/auth/principal-cache';
 import { clientToken, createClient, createOrg, createStaff } from './support/factories';
 import { ADMIN, API, bearer, createTestApp, signIn, TestApp } from './support/test-app';
 
@@ -126,5 +129,40 @@ describe('principal cache turned off', () => {
     }
     const n = (await t.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'oie-principals' AND datname = current_database()`)).rows[0].n;
     expect(n).toBe(0);
+  });
+});
+
+describe('principal cache liveness', () => {
+  let t: TestApp;
+  afterAll(() => t.close());
+
+  it('is on only while its own heartbeats come back through the listener, and forgets everything after a silence', async () => {
+    t = await createTestApp({ PRINCIPAL_CACHE_SECONDS: '0' }); // the app's own cache stays out of the way
+    const real = t.app.get(DataSource);
+    // Heartbeats leave through this data source; switching it off stands for a listener that no
+    // longer hears anything (a dead connection, a pooler that drops notifications).
+    let sending = true;
+    const ds = { query: (sql: string, params: unknown[]) => (sending ? real.query(sql, params) : Promise.resolve([])) } as unknown as DataSource;
+    const cache = new PrincipalCache({ ...t.config, jwt: { ...t.config.jwt, principalCacheSeconds: 30 } }, ds);
+    const actor: Actor = { type: 'client', id: 'oie_test', orgId: '00000000-0000-4000-8000-000000000001', orgKind: 'municipality', roles: [], scopes: ['requests:write'], mfaPending: false, jti: 'j' };
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    await cache.onApplicationBootstrap();
+    try {
+      expect(await within(3_000, async () => cache.active)).toBeGreaterThanOrEqual(0);
+      cache.set('token-a', actor, exp, cache.mark());
+      expect(cache.get('token-a')).toMatchObject({ id: 'oie_test' });
+      expect(Object.isFrozen(cache.get('token-a')!.scopes)).toBe(true);
+
+      sending = false;
+      expect(await within(5_000, async () => !cache.active)).toBeGreaterThanOrEqual(0);
+      expect(cache.get('token-a')).toBeUndefined();
+
+      sending = true;
+      expect(await within(3_000, async () => cache.active)).toBeGreaterThanOrEqual(0);
+      // Changes may have gone unheard during the silence: nothing from before it is used again.
+      expect(cache.get('token-a')).toBeUndefined();
+    } finally {
+      await cache.onApplicationShutdown();
+    }
   });
 });

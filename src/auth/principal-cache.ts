@@ -1,6 +1,8 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig } from '../../config/configuration';
 import type { Actor } from './actor';
@@ -8,9 +10,14 @@ import type { Actor } from './actor';
 export const PRINCIPALS_CHANNEL = 'oie_principals';
 const MAX_ENTRIES = 20_000;
 const RECONNECT_MS = 1_000;
-const PING_MS = 10_000;
-/** After a change made here, nothing is cached until its notification has surely arrived. */
-const SUSPEND_MS = 2_000;
+/** A heartbeat goes out through the main pool this often and must come back through the listener. */
+const HEARTBEAT_MS = 1_000;
+/** Without one of our own heartbeats for this long, nothing is reused (and everything is dropped). */
+const HEARTBEAT_STALE_MS = 3_000;
+/** Without one for this long, the listening connection is given up and opened again. */
+const HEARTBEAT_DEAD_MS = 10_000;
+/** After a change made here, nothing is cached for this long: its commit and notification come first. */
+const SUSPEND_MS = 10_000;
 
 interface Entry {
   actor: Actor;
@@ -23,10 +30,12 @@ interface Entry {
  * signature check and a database read on every call.
  *
  * It fails closed: entries are used only while this instance is listening on `oie_principals`,
- * where triggers announce every change of a user's status, roles, organisation or token version,
- * of a client's revocation or scopes and of an organisation's kind, when it commits. Each
- * notification drops every entry; losing the listening connection drops them all and turns the
- * cache off until it is back. A load that raced with a notification is not kept (generation).
+ * where triggers announce every change of a user's status, roles, organisation, id or token
+ * version, of a client's revocation or scopes and of an organisation's kind, when it commits. Each
+ * notification drops every entry. Liveness is proven end to end: every second a heartbeat is sent
+ * through the main pool and must come back through the listener within 3 s, so a silently dead
+ * connection or a pooler that does not forward notifications turns the cache off (and empties it)
+ * within seconds. A load that raced with a notification is not kept (generation counter).
  */
 @Injectable()
 export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -40,14 +49,22 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private deaf = false;
+  private readonly instance = randomUUID();
+  private beatSeq = 0;
+  private lastBeat = 0;
+  private beatTimer?: NodeJS.Timeout;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {
     this.ttlMs = config.jwt.principalCacheSeconds * 1000;
   }
 
-  /** True while entries may be used: enabled, listening, and no local change in progress. */
+  /** True while entries may be used: enabled, listening, heard our own heartbeat lately, no local change pending. */
   get active(): boolean {
-    return this.ttlMs > 0 && this.listening && Date.now() >= this.suspendedUntil;
+    const now = Date.now();
+    return this.ttlMs > 0 && this.listening && now - this.lastBeat < HEARTBEAT_STALE_MS && now >= this.suspendedUntil;
   }
 
   get size(): number {
@@ -83,7 +100,8 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(PrincipalCache.keyOf(token), { actor: Object.freeze({ ...actor }), until });
+    const frozen = Object.freeze({ ...actor, roles: Object.freeze([...actor.roles]), scopes: Object.freeze([...actor.scopes]) }) as Actor;
+    this.entries.set(PrincipalCache.keyOf(token), { actor: frozen, until });
   }
 
   /** Drops every entry; loads in flight are not kept either. */
@@ -102,12 +120,16 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.ttlMs > 0 && this.config.databaseUrl) await this.connect();
+    if (this.ttlMs <= 0 || !this.config.databaseUrl) return;
+    await this.connect();
+    this.beatTimer = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    this.beatTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.beatTimer);
     this.lost();
     const c = this.client;
     this.client = undefined;
@@ -124,7 +146,12 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
       connectionTimeoutMillis: 5_000,
     });
     client.on('notification', (n) => {
-      if (n.channel === PRINCIPALS_CHANNEL) this.clear();
+      if (n.channel !== PRINCIPALS_CHANNEL) return;
+      if (n.payload?.startsWith('hb:')) {
+        if (n.payload.startsWith(`hb:${this.instance}:`) && this.client === client) this.heard();
+        return;
+      }
+      this.clear();
     });
     const onLost = () => {
       if (this.client !== client) return;
@@ -145,12 +172,13 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
         return;
       }
       this.client = client;
-      // Only changes committed after LISTEN are announced: start empty.
+      // Only changes committed after LISTEN are announced: start empty, and wait for a heartbeat.
       this.clear();
+      this.lastBeat = 0;
       this.listening = true;
+      void this.beat();
       if (this.deaf) this.logger.log('principal cache on again: listening for principal changes');
       this.deaf = false;
-      this.schedule(PING_MS, () => this.ping(client));
     } catch (err) {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);
@@ -161,17 +189,33 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  /** A silent network loss would not raise an error on an idle connection: ask it something now and then. */
-  private async ping(client: Client): Promise<void> {
-    if (this.client !== client) return;
-    const timeout = setTimeout(() => client.emit('error', new Error('listener ping timed out')), 5_000);
+  /** One of our heartbeats came back. After a silence, anything held may have missed a change: drop it. */
+  private heard(): void {
+    const now = Date.now();
+    if (now - this.lastBeat >= HEARTBEAT_STALE_MS) this.clear();
+    this.lastBeat = now;
+  }
+
+  /**
+   * Sends a heartbeat the way a change would travel (another connection, NOTIFY at commit), and
+   * gives up a listening connection that has heard nothing for too long.
+   */
+  private beating = false;
+
+  private async beat(): Promise<void> {
+    if (this.stopped || !this.listening || this.beating) return;
+    const client = this.client;
+    if (client && this.lastBeat > 0 && Date.now() - this.lastBeat > HEARTBEAT_DEAD_MS) {
+      client.emit('error', new Error('no heartbeat came back'));
+      return;
+    }
+    this.beating = true;
     try {
-      await client.query('SELECT 1');
-      this.schedule(PING_MS, () => this.ping(client));
+      await this.dataSource.query('SELECT pg_notify($1, $2)', [PRINCIPALS_CHANNEL, `hb:${this.instance}:${++this.beatSeq}`]);
     } catch {
-      // 'error' handler reconnects
+      // The database is away: no heartbeat comes back, so the cache is off until it does.
     } finally {
-      clearTimeout(timeout);
+      this.beating = false;
     }
   }
 
