@@ -193,8 +193,12 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
   private heard(): void {
     const now = Date.now();
     if (now - this.lastBeat >= HEARTBEAT_STALE_MS) this.clear();
+    if (this.silent) this.logger.log('principal cache on again: heartbeats come back');
+    this.silent = false;
     this.lastBeat = now;
   }
+
+  private silent = false;
 
   /**
    * Sends a heartbeat the way a change would travel (another connection, NOTIFY at commit), and
@@ -205,6 +209,10 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
   private async beat(): Promise<void> {
     if (this.stopped || !this.listening || this.beating) return;
     const client = this.client;
+    if (this.lastBeat > 0 && Date.now() - this.lastBeat >= HEARTBEAT_STALE_MS && !this.silent) {
+      this.silent = true;
+      this.logger.warn('principal cache off: heartbeats are not coming back through the listener; every token is checked against the database');
+    }
     if (client && this.lastBeat > 0 && Date.now() - this.lastBeat > HEARTBEAT_DEAD_MS) {
       client.emit('error', new Error('no heartbeat came back'));
       return;
