@@ -15,6 +15,7 @@ import { KeysService } from './keys.service';
 import { burnVerification, hashSecret, verifySecret } from './passwords';
 import { IssuedToken, TokensService } from './tokens.service';
 import { PrincipalCache } from './principal-cache';
+import { BOOTSTRAP_LOCK_KEY } from '../database/data-source';
 
 authenticator.options = { window: 1, step: 30, digits: 6 };
 
@@ -45,8 +46,8 @@ export class AuthService implements OnApplicationBootstrap {
     }
     const created = await this.txHost.withTransaction(async () => {
       // Two instances starting together on an empty database: one creates, the other finds it done.
-      await this.txHost.tx.query('SELECT pg_advisory_xact_lock($1)', [7_109_003]);
-      if ((await this.txHost.tx.getRepository(User).createQueryBuilder('u').where(`'admin' = ANY(u.roles)`).getCount()) > 0) return false;
+      await this.txHost.tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_KEY]);
+      if ((await this.users.countAdmins()) > 0) return false;
       const orgs = this.txHost.tx.getRepository(Organization);
       let ministry = await orgs.findOneBy({ kind: 'ministry' });
       ministry ??= await orgs.save(orgs.create({ kind: 'ministry', name: '法務省', localGovernmentCode: null, parentId: null }));

@@ -9,20 +9,12 @@ import type { RequestStore } from '../common/request-context';
 import { Actor, hasRole } from './actor';
 import { AUTHORIZE, AuthorizePolicy, IS_PUBLIC } from './decorators';
 import { ExtractJwt } from 'passport-jwt';
+import { jwtPart } from './jwt.strategy';
 import { PrincipalCache } from './principal-cache';
 
 /** The bearer token of a request, exactly as the passport strategy extracts it. */
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
-/** `exp` of a token whose signature and claims the strategy has just checked. */
-function expiryOf(token: string): number | undefined {
-  try {
-    const exp = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown }).exp;
-    return typeof exp === 'number' ? exp : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The global guard: every route needs a valid token unless marked `@Public()`, and a route
@@ -49,8 +41,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     else {
       const mark = this.cache.mark();
       await super.canActivate(context);
-      const exp = token ? expiryOf(token) : undefined;
-      if (token && exp !== undefined) this.cache.set(token, req.user, exp, mark);
+      // The strategy has just checked this token's signature and claims: its `exp` can be trusted.
+      const exp = token ? jwtPart(token, 1).exp : undefined;
+      if (token && typeof exp === 'number') this.cache.set(token, req.user, exp, mark);
     }
     const actor = req.user;
     if (this.cls.isActive()) this.cls.set('actor', actor);

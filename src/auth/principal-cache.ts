@@ -53,6 +53,9 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
   private beatSeq = 0;
   private lastBeat = 0;
   private beatTimer?: NodeJS.Timeout;
+  private beating = false;
+  /** Heartbeats stopped coming back (said once, until they return). */
+  private silent = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -198,14 +201,11 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
     this.lastBeat = now;
   }
 
-  private silent = false;
 
   /**
    * Sends a heartbeat the way a change would travel (another connection, NOTIFY at commit), and
    * gives up a listening connection that has heard nothing for too long.
    */
-  private beating = false;
-
   private async beat(): Promise<void> {
     if (this.stopped || !this.listening || this.beating) return;
     const client = this.client;

@@ -4,7 +4,7 @@ import { ENTITIES } from './entities';
 
 export const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
 
-export function dataSourceOptions(url: string, extra: Partial<DataSourceOptions> = {}, poolSize = 20): DataSourceOptions {
+export function dataSourceOptions(url: string, { poolSize = 20 }: { poolSize?: number } = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -15,12 +15,14 @@ export function dataSourceOptions(url: string, extra: Partial<DataSourceOptions>
     migrationsRun: false,
     logging: false,
     extra: { max: poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000, application_name: 'oie' },
-    ...extra,
   } as DataSourceOptions;
 }
 
 /** An arbitrary but fixed key for the advisory lock that serialises migrations across instances. */
 export const MIGRATION_LOCK_KEY = 7_109_001;
+
+/** The advisory lock under which the first administrator is created, so two starting instances create one. */
+export const BOOTSTRAP_LOCK_KEY = 7_109_003;
 
 /** Runs pending migrations while holding a PostgreSQL advisory lock, so two instances never race. */
 export async function migrateUnderLock(ds: DataSource): Promise<number> {

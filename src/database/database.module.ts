@@ -12,7 +12,7 @@ import { dataSourceOptions, migrateUnderLock } from './data-source';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => {
         if (!config.databaseUrl) throw new Error('database URL missing: the embedded server was not started');
-        return dataSourceOptions(config.databaseUrl, {}, config.databasePoolSize);
+        return dataSourceOptions(config.databaseUrl, { poolSize: config.databasePoolSize });
       },
       dataSourceFactory: async (options) => {
         const ds = await new DataSource(options!).initialize();

@@ -488,17 +488,12 @@ async function drillA(): Promise<void> {
 
     // Restart on the same DATA_DIR.
     const tr = now();
+    const startAgain = () =>
+      ServiceProcess.start({ name: 'service', dataDir, env, logFile, port, readyTimeoutMs: 60_000 });
     let restarted: ServiceProcess | undefined;
     let startError = '';
     try {
-      restarted = await ServiceProcess.start({
-        name: 'service',
-        dataDir,
-        env,
-        logFile,
-        port,
-        readyTimeoutMs: 60_000,
-      });
+      restarted = await startAgain();
     } catch (err) {
       startError = (err as Error).message;
     }
@@ -521,14 +516,7 @@ async function drillA(): Promise<void> {
         process.kill(orphan, 'SIGINT');
         for (let i = 0; i < 100 && processAlive(orphan); i++) await sleep(100);
       }
-      restarted = await ServiceProcess.start({
-        name: 'service',
-        dataDir,
-        env,
-        logFile,
-        port,
-        readyTimeoutMs: 60_000,
-      });
+      restarted = await startAgain();
     }
     svc = restarted;
     api = new Api(svc.base);
