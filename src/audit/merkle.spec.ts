@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompactRange, consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from './merkle';
 
-const VECTORS = join(__dirname, '..', '..', '..', 'shared', 'vectors', 'rfc6962');
+const VECTORS = join(__dirname, '..', '..', 'test', 'fixtures', 'rfc6962');
 const b64 = (s: string) => Buffer.from(s, 'base64');
 
 function files(dir: string): string[] {
