@@ -108,9 +108,13 @@ describe('platform', () => {
       expect(old.status).toBe(401);
     });
 
-    it('refuses a scope the client does not hold', async () => {
+    it('refuses a scope the client does not hold with 400 invalid_scope, and audits it', async () => {
       const res = await t.http.post(`${API}/auth/token`).send({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, scope: 'records:write' });
-      expect(res.status).toBe(422);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: 'invalid_scope', status: 400, error_description: expect.any(String) });
+      expect(res.body.type).toMatch(/invalid-scope$/);
+      const audit = await t.db.query(`SELECT reason_code FROM audit_events WHERE action = 'auth.token' AND outcome = 'denied' AND request_id = $1`, [res.body.requestId]);
+      expect(audit.rows).toEqual([{ reason_code: 'invalid-scope' }]);
     });
   });
 

@@ -1,11 +1,12 @@
-import { Body, Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
-import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, Headers, HttpCode, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { RateLimit } from '../common/rate-limit';
 import { ROLES } from '../users/user.entity';
 import type { Actor } from './actor';
 import { AuthService } from './auth.service';
 import { Authorize, CurrentActor, Public } from './decorators';
-import { LoginDto, MfaVerifyDto, TokenRequestDto } from './dto/token-request.dto';
+import { LoginDto, MfaVerifyDto, TokenRequestDto, TokenResponseDto } from './dto/token-request.dto';
+import { parseTokenRequest } from './token-request';
 import { KeysService } from './keys.service';
 
 @ApiTags('auth')
@@ -23,11 +24,14 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'OAuth 2.0 client credentials grant (form or JSON)' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
-  @ApiOkResponse({ description: '{ access_token, token_type: "Bearer", expires_in, scope }' })
-  @ApiUnauthorizedResponse({ description: 'Wrong id or secret, or revoked client (problem type invalid-client).' })
+  @ApiBody({ type: TokenRequestDto })
+  @ApiOkResponse({ description: 'An access token (RFC 6749 §5.1).', type: TokenResponseDto })
+  @ApiBadRequestResponse({ description: 'OAuth `error`: invalid_request, unsupported_grant_type or invalid_scope.' })
+  @ApiUnauthorizedResponse({ description: 'OAuth `error` invalid_client: wrong id or secret, or a revoked client; with `WWW-Authenticate: Basic`.' })
   @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After.' })
-  token(@Body() dto: TokenRequestDto) {
-    return this.auth.clientCredentials(dto);
+  token(@Body() body: Record<string, unknown>, @Headers('authorization') authorization?: string) {
+    // Not validated by the global pipe: OAuth asks for unknown parameters to be ignored and for its own error codes.
+    return this.auth.clientCredentials(parseTokenRequest(body, authorization));
   }
 
   @Post('auth/login')

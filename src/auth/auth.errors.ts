@@ -1,9 +1,33 @@
-import { UnauthenticatedError, RuleViolationError, ConflictError } from '../common/domain-error';
+import { AUTH_REALM, BadRequestError, ConflictError, UnauthenticatedError } from '../common/domain-error';
 
-export class InvalidClientError extends UnauthenticatedError {
+/**
+ * The token endpoint answers errors as OAuth 2.0 clients expect (RFC 6749 §5.2): the `error` and
+ * `error_description` members ride along beside the problem details members.
+ */
+export interface OAuthErrorShape {
+  readonly error: string;
+}
+
+export class InvalidClientError extends UnauthenticatedError implements OAuthErrorShape {
   readonly error = 'invalid_client';
   constructor() {
     super('invalid-client', 'The client id or secret is wrong, or the client is revoked.');
+    this.headers = { 'WWW-Authenticate': `Basic realm="${AUTH_REALM}", charset="UTF-8"` };
+  }
+}
+
+/** A missing, repeated or malformed parameter, or more than one way of client authentication. */
+export class InvalidTokenRequestError extends BadRequestError implements OAuthErrorShape {
+  readonly error = 'invalid_request';
+  constructor(message: string, errors?: { field: string; message: string }[]) {
+    super('invalid-request', message, errors);
+  }
+}
+
+export class UnsupportedGrantTypeError extends BadRequestError implements OAuthErrorShape {
+  readonly error = 'unsupported_grant_type';
+  constructor() {
+    super('unsupported-grant-type', 'Only the client_credentials grant is supported.', [{ field: 'grant_type', message: 'must be client_credentials' }]);
   }
 }
 
@@ -19,7 +43,8 @@ export class MfaCodeRequiredError extends UnauthenticatedError {
   }
 }
 
-export class InvalidScopeError extends RuleViolationError {
+export class InvalidScopeError extends BadRequestError implements OAuthErrorShape {
+  readonly error = 'invalid_scope';
   constructor() {
     super('invalid-scope', 'The requested scope is not granted to this client.', [{ field: 'scope', message: 'not granted' }]);
   }

@@ -71,7 +71,10 @@ export class AuthService implements OnApplicationBootstrap {
     let scopes: string[] = client.scopes;
     if (dto.scope) {
       const asked = [...new Set(dto.scope.split(' '))];
-      if (asked.some((s) => !(client.scopes as string[]).includes(s))) throw new InvalidScopeError();
+      if (asked.some((s) => !(client.scopes as string[]).includes(s))) {
+        await this.audit.recordDetached({ action: 'auth.token', resourceType: 'client', resourceId: client.clientId, outcome: 'denied', reasonCode: 'invalid-scope', actor: { type: 'client', id: client.clientId, orgId: org.id } });
+        throw new InvalidScopeError().markAudited();
+      }
       scopes = asked;
     }
     const issued = await this.tokens.issue(client.clientId, org.id, { typ: 'client', scope: scopes.join(' ') });

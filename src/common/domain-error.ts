@@ -10,6 +10,8 @@ export abstract class DomainError extends Error {
   errors?: { field: string; message: string }[];
   /** True when the service already wrote the audit event for this refusal. */
   audited = false;
+  /** Response headers the answer must carry (for example `WWW-Authenticate` on a 401). */
+  headers?: Record<string, string>;
 
   constructor(message: string, errors?: { field: string; message: string }[]) {
     super(message);
@@ -64,8 +66,13 @@ export class UnauthenticatedError extends DomainError {
   constructor(code = 'unauthenticated', message = 'A valid access token is required.') {
     super(message);
     this.code = code;
+    // RFC 6750 §3: a 401 from a bearer-protected resource names the scheme.
+    this.headers = { 'WWW-Authenticate': `Bearer realm="${AUTH_REALM}"` };
   }
 }
+
+/** The realm named in `WWW-Authenticate` challenges. */
+export const AUTH_REALM = 'offender-info-exchange';
 
 export class BadRequestError extends DomainError {
   readonly code: string;

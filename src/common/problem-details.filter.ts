@@ -45,6 +45,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       await this.denials?.recordDenial(req, problem.status, problem.type.slice(problem.type.lastIndexOf('/') + 1));
     }
     if (res.headersSent) return;
+    if (exception instanceof DomainError && exception.headers) {
+      for (const [name, value] of Object.entries(exception.headers)) res.setHeader(name, value);
+    }
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
@@ -63,9 +66,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       const p = base(exception.status, exception.code, exception.message);
       if (exception.errors?.length) p.errors = exception.errors;
-      // OAuth 2.0 clients look for the `error` member (RFC 6749 §5.2); it rides along as an extension.
+      // OAuth 2.0 clients look for `error` and `error_description` (RFC 6749 §5.2); they ride along as extensions.
       const oauth = (exception as { error?: unknown }).error;
-      if (typeof oauth === 'string') (p as ProblemDetails & { error?: string }).error = oauth;
+      if (typeof oauth === 'string') Object.assign(p, { error: oauth, error_description: exception.message });
       return p;
     }
     if (exception instanceof HttpException) {

@@ -6,13 +6,13 @@ export class TokenRequestDto {
   @Equals('client_credentials', { message: 'must be client_credentials' })
   grant_type: 'client_credentials';
 
-  @ApiProperty()
+  @ApiProperty({ description: 'In the body, or with HTTP Basic (`Authorization: Basic`, RFC 6749 §2.3.1).' })
   @IsString()
   @MinLength(1)
   @MaxLength(100)
   client_id: string;
 
-  @ApiProperty({ writeOnly: true })
+  @ApiProperty({ writeOnly: true, description: 'In the body, or with HTTP Basic; never both.' })
   @IsString()
   @MinLength(1)
   @MaxLength(200)
@@ -50,4 +50,18 @@ export class MfaVerifyDto {
   @IsString()
   @Matches(/^\d{6}$/, { message: 'must be 6 digits' })
   code: string;
+}
+
+export class TokenResponseDto {
+  @ApiProperty({ description: 'A signed JWT (ES256); its public key is in the JWKS.' })
+  access_token: string;
+
+  @ApiProperty({ enum: ['Bearer'] })
+  token_type: 'Bearer';
+
+  @ApiProperty({ description: 'Seconds until the token expires.', example: 600 })
+  expires_in: number;
+
+  @ApiProperty({ description: 'The scopes granted, space-separated.', example: 'safeguards:write requests:write disclosures:read' })
+  scope: string;
 }
