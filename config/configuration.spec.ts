@@ -33,4 +33,19 @@ describe('loadConfig', () => {
   it('requires the bootstrap username and password together', () => {
     expect(() => loadConfig({ BOOTSTRAP_ADMIN_USERNAME: 'admin' })).toThrow(ConfigError);
   });
+
+  it('takes a metrics token and an absolute problem base, refusing weak or relative ones without echoing the token', () => {
+    const ok = loadConfig({ METRICS_TOKEN: 'a-long-enough-token-1234', PROBLEM_BASE_URL: 'https://exchange.example.lg.jp/problems/' });
+    expect(ok.metricsToken).toBe('a-long-enough-token-1234');
+    expect(ok.problemBaseUrl).toBe('https://exchange.example.lg.jp/problems/');
+    try {
+      loadConfig({ METRICS_TOKEN: 'short-secret', PROBLEM_BASE_URL: '/problems/' });
+      throw new Error('accepted');
+    } catch (err) {
+      const lines = (err as ConfigError).lines;
+      expect(lines).toHaveLength(2);
+      expect(lines.join('\n')).not.toContain('short-secret');
+      expect(lines.join('\n')).toMatch(/METRICS_TOKEN[\s\S]*PROBLEM_BASE_URL/);
+    }
+  });
 });

@@ -47,6 +47,10 @@ export interface AppConfig {
   console: { secureCookie: boolean; idleTimeoutSeconds: number; absoluteTimeoutSeconds: number };
   rateLimits: { authPerMinute: number; requestsPerMinute: number };
   trustProxy: boolean | number | string;
+  /** `GET /metrics` needs this bearer token when set. */
+  metricsToken?: string;
+  /** Base of problem `type` URIs; each slug is explained at `GET /problems/<slug>`. */
+  problemBaseUrl?: string;
   policy: Policy;
   measures: MeasureCatalogue;
 }
@@ -67,7 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, raw, { enableImplicitConversion: false });
   const errors = validateSync(vars, { whitelist: true, forbidUnknownValues: false });
   const lines = errors.map((e) => {
-    const shown = /PASSWORD|KEY|SECRET|URL/.test(e.property) ? '<hidden>' : JSON.stringify(raw[e.property] ?? '');
+    const shown = /PASSWORD|KEY|SECRET|TOKEN|URL/.test(e.property) ? '<hidden>' : JSON.stringify(raw[e.property] ?? '');
     return `Invalid environment variable ${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
   });
   if ((vars.BOOTSTRAP_ADMIN_USERNAME === undefined) !== (vars.BOOTSTRAP_ADMIN_PASSWORD === undefined)) {
@@ -114,6 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           : /^\d+$/.test(vars.TRUST_PROXY)
             ? Number(vars.TRUST_PROXY)
             : vars.TRUST_PROXY,
+    metricsToken: vars.METRICS_TOKEN,
+    problemBaseUrl: vars.PROBLEM_BASE_URL,
     policy: policyJson as Policy,
     measures: measuresJson,
   };

@@ -112,4 +112,12 @@ export class EnvironmentVariables {
     message: 'must be true, false, a hop count, or a list of loopback/linklocal/uniquelocal/IP/CIDR',
   })
   TRUST_PROXY?: string;
+
+  /** Bearer token that `GET /metrics` requires when set (at least 16 characters). */
+  @IsOptional() @IsString() @Matches(/^[\x21-\x7e]{16,256}$/, { message: 'must be 16-256 printable characters without spaces' })
+  METRICS_TOKEN?: string;
+
+  /** Absolute base of problem `type` URIs, ending in `/problems/` of the public address; unset: the address each request reached. */
+  @IsOptional() @IsString() @Matches(/^https?:\/\/[^\s?#]+\/$/, { message: 'must be an absolute http(s) URL ending in /' })
+  PROBLEM_BASE_URL?: string;
 }

@@ -13,6 +13,8 @@ import { AppModule } from './app.module';
 import { bodyParsing } from './common/body-parsers';
 import { requestId } from './common/request-id';
 import { createValidationPipe } from './common/validation';
+import { setProblemBase } from './common/problem';
+import { MetricsService } from './metrics/metrics.service';
 
 export const API_PREFIX = 'api/v1';
 
@@ -34,7 +36,9 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   app.disable('x-powered-by');
   // Responses are `no-store` personal data or small API answers: hashing every body for an ETag buys nothing.
   app.set('etag', false);
+  setProblemBase(config.problemBaseUrl);
   app.use(requestId);
+  app.use(app.get(MetricsService).middleware);
   app.use(
     new ClsMiddleware({
       setup: (cls, req: Request & { id?: string }) => {
@@ -77,6 +81,9 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
       { path: '.well-known/jwks.json', method: RequestMethod.GET },
       { path: 'health/live', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
+      { path: 'problems', method: RequestMethod.GET },
+      { path: 'problems/{*path}', method: RequestMethod.GET },
     ],
   });
   app.useGlobalPipes(createValidationPipe());

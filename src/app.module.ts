@@ -27,6 +27,8 @@ import { ApprovalsModule } from './approvals/approvals.module';
 import { DisclosuresModule } from './disclosures/disclosures.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { ConsoleModule } from './console/console.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { ProblemsModule } from './problems/problems.module';
 
 function withStream<T>(options: T, stream?: NodeJS.WritableStream): T | [T, NodeJS.WritableStream] {
   return stream ? [options, stream] : options;
@@ -100,6 +102,8 @@ export class AppModule {
         DisclosuresModule,
         SchedulerModule,
         ConsoleModule,
+        MetricsModule,
+        ProblemsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -56,6 +56,10 @@ const GRID: [route: string, cells: string][] = [
   // public (the OpenAPI document and its UI included)
   ['GET /.well-known/jwks.json',                    'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
   ['GET /health/live',                              'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
+  // guarded by METRICS_TOKEN when it is set (operations.e2e-spec.ts); this app runs without one
+  ['GET /metrics',                                  'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
+  ['GET /problems',                                 'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
+  ['GET /problems/:slug',                           'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
   ['GET /health/ready',                             'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
   ['GET /api/docs',                                 'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
   ['GET /api/docs-json',                            'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],

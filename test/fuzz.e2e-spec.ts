@@ -139,7 +139,7 @@ describe('fuzz: hostile input never breaks the service', () => {
     if (!pendingToken || !pendingConsole.csrf) throw new Error('could not prepare the TOTP-pending callers');
 
     const server = t.app.getHttpServer() as http.Server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     setupDone = Date.now();
@@ -788,6 +788,13 @@ describe('fuzz: hostile input never breaks the service', () => {
     status?: number;
   }
   const PATH_TARGETS: PathTarget[] = [
+    {
+      route: 'GET /problems/:slug',
+      who: 'anonymous',
+      param: 'slug',
+      arb: hostileString.filter((s) => s.length > 0 && s !== '.' && s !== '..' && !/^[a-z-]+$/.test(s)),
+      status: 404,
+    },
     { route: 'GET /api/v1/organizations/:id', who: 'admin', param: 'id', arb: notUuid, status: 400 },
     {
       route: 'POST /api/v1/organizations/:id/clients',

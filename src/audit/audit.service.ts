@@ -60,6 +60,11 @@ export class AuditService implements DenialRecorder, OnApplicationShutdown {
     this.detachedPool.on('error', () => undefined);
   }
 
+  /** Connections of the detached-event pool: total, idle, and callers waiting for one (for metrics). */
+  detachedPoolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.detachedPool.totalCount, idle: this.detachedPool.idleCount, waiting: this.detachedPool.waitingCount };
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.detachedPool.end().catch(() => undefined);
   }

@@ -45,7 +45,7 @@ function sendProblem(req: Request, res: Response, status: number, slug: string, 
     .type('application/problem+json')
     .send(
       JSON.stringify({
-        type: problemType(slug),
+        type: problemType(slug, req),
         title: STATUS_TITLES[status],
         status,
         detail,

@@ -55,7 +55,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const requestId = (req as Request & { id?: string }).id ?? undefined;
     const instance = req.originalUrl?.split('?')[0];
     const base = (status: number, slug: string, detail?: string): ProblemDetails => ({
-      type: problemType(slug),
+      type: problemType(slug, req),
       title: STATUS_TITLES[status] ?? 'Error',
       status,
       detail,

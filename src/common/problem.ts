@@ -1,4 +1,23 @@
-export const PROBLEM_BASE = 'https://oie.example.jp/problems/';
+/**
+ * Base of problem `type` URIs. With `PROBLEM_BASE_URL` set, that (a stable, absolute identifier).
+ * Unset, the address the request reached (scheme and host, as `TRUST_PROXY` lets Express read
+ * them) followed by `/problems/`, so the type always resolves to the service that answered.
+ * Either way `GET /problems/<slug>` explains it.
+ */
+let configuredBase: string | undefined;
+
+export function setProblemBase(base: string | undefined): void {
+  configuredBase = base;
+}
+
+const SAFE_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+export function problemBaseFor(req?: { protocol?: string; get?(name: string): string | undefined }): string {
+  if (configuredBase) return configuredBase;
+  const host = req?.get?.('host');
+  const scheme = req?.protocol === 'https' ? 'https' : 'http';
+  return `${scheme}://${host && SAFE_HOST.test(host) ? host : 'localhost'}/problems/`;
+}
 
 export interface ProblemDetails {
   type: string;
@@ -40,6 +59,6 @@ export const STATUS_SLUGS: Record<number, string> = {
   503: 'unavailable',
 };
 
-export function problemType(slug: string): string {
-  return PROBLEM_BASE + slug;
+export function problemType(slug: string, req?: Parameters<typeof problemBaseFor>[0]): string {
+  return problemBaseFor(req) + slug;
 }

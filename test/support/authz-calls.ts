@@ -32,6 +32,9 @@ export const CALLS: Record<
 > = {
   'GET /.well-known/jwks.json': () => ({}),
   'GET /health/live': () => ({}),
+  'GET /metrics': () => ({}),
+  'GET /problems': () => ({}),
+  'GET /problems/:slug': () => ({ params: { slug: 'safeguards-not-active' } }),
   'GET /health/ready': () => ({}),
   'GET /api/docs': () => ({}),
   'GET /api/docs-json': () => ({}),

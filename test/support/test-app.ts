@@ -67,6 +67,8 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { sh
   const stream = new PassThrough();
   stream.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
   const app = await createApp(config, { logStream: stream });
+  // Listening once, so every call reaches the same address (problem types carry it) and fetch-based clients can call it too.
+  await app.listen(0, '127.0.0.1');
   const db = new Client({ connectionString: url.toString() });
   await db.connect();
   return {
