@@ -19,6 +19,10 @@ export interface Policy {
     maxRetrievals: number;
     defaultMaxRetrievals: number;
     pendingRequestExpiryDays: number;
+    /** A request is due this many Japanese business days after it is made. */
+    decisionBusinessDays: number;
+    /** A request awaiting its second approval is due this many business days after the first. */
+    secondApprovalBusinessDays: number;
     safeguardValidityDays: number;
   };
 }

@@ -17,6 +17,8 @@ import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { notInBucket } from './common/rate-limit';
 import { REDACT_PATHS } from './common/redact';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
+import { ClockModule } from './common/clock';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { UsersModule } from './users/users.module';
@@ -90,6 +92,8 @@ export class AppModule {
           ],
         }),
         DatabaseModule,
+        ClockModule,
+        EventsModule,
         AuditModule,
         AuthModule,
         OrganizationsModule,

@@ -4,6 +4,7 @@ import type { AppConfig, Category } from '../../config/configuration';
 import { hasRole } from '../auth/actor';
 import type { Actor } from '../auth/actor';
 import { AuditService } from '../audit/audit.service';
+import { DomainEventsService } from '../events/domain-events.service';
 import { DomainError, ForbiddenError, isPgError, NotFoundError, PG_UNIQUE_VIOLATION } from '../common/domain-error';
 import { TransactionHost, TypeOrmAdapter } from '../database/transaction';
 import { InfoRequest, RequestStatus } from '../requests/request.entity';
@@ -21,6 +22,7 @@ export class ApprovalsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly txHost: TransactionHost<TypeOrmAdapter>,
     private readonly audit: AuditService,
+    private readonly events: DomainEventsService,
   ) {}
 
   private async load(actor: Actor, id: string): Promise<InfoRequest> {
@@ -119,6 +121,23 @@ export class ApprovalsService {
           recordId: first.recordId,
           details: { stage, status: next, categories: dto.decision === 'approve' ? categories : undefined },
         });
+        if (next === 'awaiting_second_approval') {
+          await this.events.emit('request.second_approval_required', { type: 'request', id }, [first.holderOrgId], {
+            requestId: id,
+            status: next,
+            categories,
+            holderOrganizationId: first.holderOrgId,
+          });
+        } else {
+          await this.events.emit('request.decided', { type: 'request', id }, [first.requesterOrgId], {
+            requestId: id,
+            status: next,
+            decision: next === 'approved' ? 'approved' : 'rejected',
+            categories: next === 'approved' ? categories : [],
+            accessUntil: next === 'approved' ? accessUntil.toISOString() : null,
+            maxRetrievals: next === 'approved' ? maxRetrievals : null,
+          });
+        }
         const updated = await this.txHost.tx.getRepository(InfoRequest).findOneByOrFail({ id });
         return { ...toHolderView(updated), decisions: await this.decisions(id) };
       });
@@ -135,6 +154,7 @@ export class ApprovalsService {
       if (!(await this.transition(id, 'approved', { status: 'revoked', status_reason: reason }))) throw new RequestStateError(r.status, 'revoked');
       await this.txHost.tx.getRepository(Decision).insert({ requestId: id, stage: 3, decision: 'revoke', decidedBy: actor.id, organizationId: actor.orgId, reason });
       await this.audit.record({ action: 'request.revoke', resourceType: 'request', resourceId: id, recordId: r.recordId });
+      await this.events.emit('request.revoked', { type: 'request', id }, [r.requesterOrgId], { requestId: id, status: 'revoked' });
       return toHolderView(await this.txHost.tx.getRepository(InfoRequest).findOneByOrFail({ id }));
     });
   }

@@ -5,6 +5,9 @@ import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig, Category } from '../../config/configuration';
 import type { Actor } from '../auth/actor';
 import { AuditService } from '../audit/audit.service';
+import { DomainEventsService } from '../events/domain-events.service';
+import { Clock } from '../common/clock';
+import { deadlineAfter } from './business-days';
 import { BadRequestError, DomainError, NotFoundError, RuleViolationError } from '../common/domain-error';
 import { decodeCursor, encodeCursor } from '../common/dto/pagination.dto';
 import { TransactionHost, Transactional, TypeOrmAdapter } from '../database/transaction';
@@ -38,6 +41,8 @@ export class RequestsService {
     private readonly safeguards: SafeguardsService,
     private readonly records: ReleaseRecordsService,
     private readonly organizations: OrganizationsService,
+    private readonly events: DomainEventsService,
+    private readonly clock: Clock,
   ) {}
 
   get repo() {
@@ -84,12 +89,13 @@ export class RequestsService {
         dto.legalGround.kind === 'consent'
           ? { kind: 'consent', consent: { ...dto.legalGround.consent! } }
           : { kind: 'statutory_duty', duty: dto.legalGround.duty! };
+      const { dueAt } = deadlineAfter(this.clock.now(), this.config.policy.limits.decisionBusinessDays);
       const rows = (await this.txHost.tx.query(
         `INSERT INTO info_requests (requester_org_id, requester_client_id, holder_org_id, record_id, purpose, categories, legal_ground,
-            justification, status, idempotency_key, body_hash, expires_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'pending',$9,$10, now() + make_interval(days => $11))
+            justification, status, idempotency_key, body_hash, expires_at, due_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'pending',$9,$10, now() + make_interval(days => $11), $12)
          ON CONFLICT (requester_org_id, idempotency_key) DO NOTHING RETURNING id`,
-        [actor.orgId, actor.id, record!.holderOrgId, record!.id, dto.purpose, dto.categories, JSON.stringify(legalGround), dto.justification, idempotencyKey, bodyHash, this.config.policy.limits.pendingRequestExpiryDays],
+        [actor.orgId, actor.id, record!.holderOrgId, record!.id, dto.purpose, dto.categories, JSON.stringify(legalGround), dto.justification, idempotencyKey, bodyHash, this.config.policy.limits.pendingRequestExpiryDays, dueAt],
       )) as { id: string }[];
       if (!rows[0]) return null; // a concurrent call with the same key won
       await this.audit.record({
@@ -98,6 +104,15 @@ export class RequestsService {
         resourceId: rows[0].id,
         recordId: record!.id,
         details: { purpose: dto.purpose, categories: dto.categories, legalGround: dto.legalGround.kind, holderOrganizationId: record!.holderOrgId },
+      });
+      await this.events.emit('request.created', { type: 'request', id: rows[0].id }, [record!.holderOrgId], {
+        requestId: rows[0].id,
+        status: 'pending',
+        purpose: dto.purpose,
+        categories: dto.categories,
+        requesterOrganizationId: actor.orgId,
+        holderOrganizationId: record!.holderOrgId,
+        dueAt: dueAt.toISOString(),
       });
       return this.repo.findOneByOrFail({ id: rows[0].id });
     });

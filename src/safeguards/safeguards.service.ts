@@ -3,6 +3,7 @@ import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig, MeasureGroup } from '../../config/configuration';
 import type { Actor } from '../auth/actor';
 import { AuditService } from '../audit/audit.service';
+import { DomainEventsService } from '../events/domain-events.service';
 import { DomainError, NotFoundError, RuleViolationError } from '../common/domain-error';
 import { TransactionHost, Transactional, TypeOrmAdapter } from '../database/transaction';
 import { LOCAL_GOVERNMENT_KINDS } from '../organizations/organization.entity';
@@ -44,6 +45,7 @@ export class SafeguardsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly txHost: TransactionHost<TypeOrmAdapter>,
     private readonly audit: AuditService,
+    private readonly events: DomainEventsService,
   ) {}
 
   private get repo() {
@@ -157,6 +159,7 @@ export class SafeguardsService {
     Object.assign(s, { status: 'active', validUntil: until, reviewedBy: actor.id, reviewedAt: new Date(), statusReason: null });
     const saved = await this.repo.save(s);
     await this.audit.record({ action: 'safeguards.verify', resourceType: 'safeguards', resourceId: id, details: { version: s.version, organizationId: s.organizationId, validUntil: until.toISOString() } });
+    await this.events.emit('safeguards.verified', { type: 'safeguards', id }, [s.organizationId], { safeguardsId: id, organizationId: s.organizationId, version: s.version, status: 'active', validUntil: until.toISOString() });
     return toSafeguardView(saved);
   }
 
@@ -166,6 +169,7 @@ export class SafeguardsService {
     Object.assign(s, { status: 'rejected', reviewedBy: actor.id, reviewedAt: new Date(), statusReason: reason });
     const saved = await this.repo.save(s);
     await this.audit.record({ action: 'safeguards.reject', resourceType: 'safeguards', resourceId: id, details: { version: s.version, organizationId: s.organizationId } });
+    await this.events.emit('safeguards.rejected', { type: 'safeguards', id }, [s.organizationId], { safeguardsId: id, organizationId: s.organizationId, version: s.version, status: 'rejected' });
     return toSafeguardView(saved);
   }
 
@@ -175,6 +179,7 @@ export class SafeguardsService {
     Object.assign(s, { status: 'suspended', reviewedBy: actor.id, reviewedAt: new Date(), statusReason: reason });
     const saved = await this.repo.save(s);
     await this.audit.record({ action: 'safeguards.suspend', resourceType: 'safeguards', resourceId: id, details: { version: s.version, organizationId: s.organizationId } });
+    await this.events.emit('safeguards.suspended', { type: 'safeguards', id }, [s.organizationId], { safeguardsId: id, organizationId: s.organizationId, version: s.version, status: 'suspended' });
     return toSafeguardView(saved);
   }
 
