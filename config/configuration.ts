@@ -5,7 +5,9 @@ import { EnvironmentVariables } from './env.schema';
 import policyJson from './policy.json';
 import measuresJson from './safeguard-measures.json';
 
-export type Category = 'identity' | 'release' | 'residence' | 'supervision' | 'support_needs' | 'offense';
+import { checkPolicyCategories } from './categories';
+import type { Category } from './categories';
+export type { Category } from './categories';
 export type Purpose = 'reintegration_support' | 'welfare_coordination' | 'ordinance_program';
 export type MeasureGroup = 'organizational' | 'human' | 'physical' | 'technical';
 
@@ -81,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if ((vars.BOOTSTRAP_ADMIN_USERNAME === undefined) !== (vars.BOOTSTRAP_ADMIN_PASSWORD === undefined)) {
     lines.push('Invalid environment: BOOTSTRAP_ADMIN_USERNAME and BOOTSTRAP_ADMIN_PASSWORD must be set together');
   }
+  for (const problem of checkPolicyCategories(policyJson)) lines.push(`Invalid config/policy.json: ${problem}`);
   if (lines.length > 0) throw new ConfigError(lines);
 
   return {

@@ -1,3 +1,4 @@
+import { CATEGORY_DEFINITIONS } from '../../config/categories';
 /** Every word the console shows, in Japanese (default) and English. Pages switch wholly. */
 export type Lang = 'ja' | 'en';
 
@@ -318,11 +319,16 @@ const en: Dict = {
 export const DICTIONARIES: Record<Lang, Dict> = { ja, en };
 export type MessageKey = keyof Dict;
 
+/** Category labels come from the one category definition. */
+function categoryLabels(lang: Lang): Record<string, string> {
+  return Object.fromEntries(Object.entries(CATEGORY_DEFINITIONS).map(([k, d]) => [k, d.label[lang]]));
+}
+
 export const ENUM_LABELS: Record<Lang, Record<string, string>> = {
   ja: {
     pending: '未決', awaiting_second_approval: '二次承認待ち', approved: '承認', rejected: '却下', withdrawn: '取下げ', expired: '期限切れ', revoked: '取消', exhausted: '取得済み',
     submitted: '審査待ち', active: '有効', suspended: '停止', superseded: '更新済み',
-    identity: '本人特定情報', release: '釈放情報', residence: '帰住予定地', supervision: '保護観察', support_needs: '支援の必要性', offense: '罪名・刑',
+    ...categoryLabels('ja'),
     municipality: '市区町村', prefecture: '都道府県', correctional_facility: '矯正施設', probation_office: '保護観察所', ministry: '法務省',
     case_officer: '担当官', supervisor: '上席', safeguard_reviewer: '措置審査担当', auditor: '監査担当', admin: '管理者',
     success: '成功', denied: '拒否', failure: '失敗', ordinance: '条例', statute: '法令', consent: '本人同意', statutory_duty: '法令上の事務',
@@ -333,7 +339,7 @@ export const ENUM_LABELS: Record<Lang, Record<string, string>> = {
   en: {
     pending: 'Pending', awaiting_second_approval: 'Awaiting second approval', approved: 'Approved', rejected: 'Rejected', withdrawn: 'Withdrawn', expired: 'Expired', revoked: 'Revoked', exhausted: 'Exhausted',
     submitted: 'Submitted', active: 'Active', suspended: 'Suspended', superseded: 'Superseded',
-    identity: 'Identity', release: 'Release', residence: 'Planned residence', supervision: 'Supervision', support_needs: 'Support needs', offense: 'Offence',
+    ...categoryLabels('en'),
     municipality: 'Municipality', prefecture: 'Prefecture', correctional_facility: 'Correctional facility', probation_office: 'Probation office', ministry: 'Ministry',
     case_officer: 'Case officer', supervisor: 'Supervisor', safeguard_reviewer: 'Safeguard reviewer', auditor: 'Auditor', admin: 'Administrator',
     success: 'Success', denied: 'Denied', failure: 'Failure', ordinance: 'Ordinance', statute: 'Statute', consent: 'Consent', statutory_duty: 'Statutory duty',

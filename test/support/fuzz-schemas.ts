@@ -13,7 +13,7 @@ import type { QuerySchema, Schema } from './fuzz-inputs';
  * assumption visible as a failing property.
  */
 
-const CATEGORIES = ['identity', 'release', 'residence', 'supervision', 'support_needs', 'offense'];
+import { CATEGORIES } from '../../config/categories';
 const PURPOSES = ['reintegration_support', 'welfare_coordination', 'ordinance_program'];
 const date = (req = true) => ({ k: 'date', req }) as const;
 const plain = (max: number, req = true) => ({ k: 'plain', max, req }) as const;

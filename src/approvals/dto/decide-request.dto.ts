@@ -3,7 +3,7 @@ import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, 
 import { IsPlainText, IsRfc3339, Normalized } from '../../common/dto/validators';
 import type { Category } from '../../../config/configuration';
 
-const CATEGORIES = ['identity', 'release', 'residence', 'supervision', 'support_needs', 'offense'];
+import { CATEGORIES } from '../../../config/categories';
 
 export class DecideRequestDto {
   @ApiProperty({ enum: ['approve', 'reject'] })

@@ -20,7 +20,7 @@ import { IsCalendarDate, IsPlainText, Normalized } from '../../common/dto/valida
 import { RELEASE_TYPES, SEXES, SUPPORT_NEEDS } from '../release-record.entity';
 import type { ReleaseType } from '../release-record.entity';
 
-const CATEGORIES = ['identity', 'release', 'residence', 'supervision', 'support_needs', 'offense'];
+import { CATEGORIES } from '../../../config/categories';
 const PURPOSES = ['reintegration_support', 'welfare_coordination', 'ordinance_program'];
 
 export class PlannedResidenceDto {

@@ -22,7 +22,8 @@ import { REQUEST_STATUSES } from '../request.entity';
 import type { RequestStatus } from '../request.entity';
 import { PageQueryDto } from '../../common/dto/pagination.dto';
 
-export const CATEGORIES = ['identity', 'release', 'residence', 'supervision', 'support_needs', 'offense'];
+export { CATEGORIES } from '../../../config/categories';
+import { CATEGORIES } from '../../../config/categories';
 export const PURPOSES = ['reintegration_support', 'welfare_coordination', 'ordinance_program'];
 
 export class SubjectDto {
