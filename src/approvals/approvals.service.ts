@@ -4,7 +4,9 @@ import type { AppConfig, Category } from '../../config/configuration';
 import { hasRole } from '../auth/actor';
 import type { Actor } from '../auth/actor';
 import { AuditService } from '../audit/audit.service';
-import { DomainEventsService } from '../events/domain-events.service';
+import { Clock } from '../common/clock';
+import type { EventData, EventType } from '../events/domain-events';
+import { RequestsService } from '../requests/requests.service';
 import { DomainError, ForbiddenError, isPgError, NotFoundError, PG_UNIQUE_VIOLATION } from '../common/domain-error';
 import { TransactionHost, TypeOrmAdapter } from '../database/transaction';
 import { InfoRequest, RequestStatus } from '../requests/request.entity';
@@ -22,7 +24,8 @@ export class ApprovalsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly txHost: TransactionHost<TypeOrmAdapter>,
     private readonly audit: AuditService,
-    private readonly events: DomainEventsService,
+    private readonly requests: RequestsService,
+    private readonly clock: Clock,
   ) {}
 
   private async load(actor: Actor, id: string): Promise<InfoRequest> {
@@ -35,37 +38,49 @@ export class ApprovalsService {
     return r;
   }
 
-  /** Moves the request from `from` to `to` only if nobody else did first: one wins, the other gets 409. */
-  private async transition(id: string, from: RequestStatus, set: Partial<Record<string, unknown>>): Promise<boolean> {
-    const cols = Object.keys(set);
-    const assignments = cols.map((c, i) => `${c} = $${i + 3}`).join(', ');
-    const [, count] = (await this.txHost.tx.query(
-      `UPDATE info_requests SET ${assignments}, updated_at = now() WHERE id = $1 AND status = $2 RETURNING id`,
-      [id, from, ...cols.map((c) => set[c])],
-    )) as [unknown[], number];
-    return count > 0;
-  }
-
   private async refuse(actor: Actor, r: InfoRequest, err: DomainError): Promise<never> {
     await this.audit.recordDetached({ action: 'request.decide', resourceType: 'request', resourceId: r.id, recordId: r.recordId, outcome: 'denied', reasonCode: err.code });
     throw err.markAudited();
   }
 
+  /**
+   * May this person decide this request now? The one answer the API and the console share: an open
+   * request, not the requester's own, and for a second approval a supervisor other than the first
+   * approver.
+   */
+  mayDecide(
+    actor: Actor,
+    r: { status: RequestStatus; requesterOrganizationId: string },
+    decisions: { stage: number; decidedBy: string }[],
+  ): { allowed: boolean; reason?: 'request-already-decided' | 'requester-cannot-decide' | 'second-approval-rules' } {
+    if (actor.orgId === r.requesterOrganizationId) return { allowed: false, reason: 'requester-cannot-decide' };
+    if (r.status === 'pending') return { allowed: true };
+    if (r.status !== 'awaiting_second_approval') return { allowed: false, reason: 'request-already-decided' };
+    const first = decisions.find((d) => d.stage === 1);
+    if (!hasRole(actor, 'supervisor') || first?.decidedBy === actor.id) return { allowed: false, reason: 'second-approval-rules' };
+    return { allowed: true };
+  }
+
   async decide(actor: Actor, id: string, dto: DecideRequestDto) {
     const first = await this.load(actor, id);
-    if (actor.orgId === first.requesterOrgId) await this.refuse(actor, first, new ForbiddenError('requester-cannot-decide', 'The requesting organisation cannot decide its own request.'));
-    if (first.status !== 'pending' && first.status !== 'awaiting_second_approval') await this.refuse(actor, first, new RequestAlreadyDecidedError());
+    const stage = first.status === 'awaiting_second_approval' ? 2 : 1;
+    const prior = stage === 2 ? await this.txHost.tx.getRepository(Decision).findOneByOrFail({ requestId: id, stage: 1 }) : null;
+    const may = this.mayDecide(actor, { status: first.status, requesterOrganizationId: first.requesterOrgId }, prior ? [prior] : []);
+    if (may.reason === 'requester-cannot-decide') await this.refuse(actor, first, new ForbiddenError('requester-cannot-decide', 'The requesting organisation cannot decide its own request.'));
+    if (may.reason === 'request-already-decided') await this.refuse(actor, first, new RequestAlreadyDecidedError());
+    if (may.reason === 'second-approval-rules')
+      await this.refuse(
+        actor,
+        first,
+        new SecondApproverRequiredError(hasRole(actor, 'supervisor') ? 'The second approval must come from a different supervisor.' : 'A sensitive category needs a second approval by a supervisor.'),
+      );
 
     const limits = this.config.policy.limits;
-    const stage = first.status === 'pending' ? 1 : 2;
     let categories: Category[] = first.categories;
     let accessUntil = new Date(Date.now() + limits.defaultAccessWindowDays * DAY);
     let maxRetrievals = limits.defaultMaxRetrievals;
 
-    if (stage === 2) {
-      const prior = await this.txHost.tx.getRepository(Decision).findOneByOrFail({ requestId: id, stage: 1 });
-      if (!hasRole(actor, 'supervisor')) await this.refuse(actor, first, new SecondApproverRequiredError('A sensitive category needs a second approval by a supervisor.'));
-      if (prior.decidedBy === actor.id) await this.refuse(actor, first, new SecondApproverRequiredError('The second approval must come from a different supervisor.'));
+    if (prior) {
       categories = prior.categories ?? first.categories;
       accessUntil = prior.accessUntil ?? accessUntil;
       maxRetrievals = prior.maxRetrievals ?? maxRetrievals;
@@ -96,13 +111,33 @@ export class ApprovalsService {
 
     try {
       return await this.txHost.withTransaction(async () => {
+        const now = this.clock.now();
         const set: Record<string, unknown> =
           next === 'approved'
-            ? { status: next, approved_categories: categories, access_until: accessUntil, max_retrievals: maxRetrievals, decided_at: new Date(), status_reason: null }
+            ? { approved_categories: categories, access_until: accessUntil, max_retrievals: maxRetrievals, decided_at: now, status_reason: null }
             : next === 'rejected'
-              ? { status: next, decided_at: new Date(), status_reason: dto.reason }
-              : { status: next };
-        if (!(await this.transition(id, first.status, set))) throw new RequestAlreadyDecidedError();
+              ? { decided_at: now, status_reason: dto.reason }
+              : this.requests.deadlineFromNow(this.config.policy.limits.secondApprovalBusinessDays);
+        const event: { type: EventType; organizationIds: string[]; data: EventData } =
+          next === 'awaiting_second_approval'
+            ? {
+                type: 'request.second_approval_required',
+                organizationIds: [first.holderOrgId],
+                data: { requestId: id, status: next, categories, holderOrganizationId: first.holderOrgId, dueAt: (set.due_at as Date).toISOString() },
+              }
+            : {
+                type: 'request.decided',
+                organizationIds: [first.requesterOrgId],
+                data: {
+                  requestId: id,
+                  status: next,
+                  decision: next === 'approved' ? 'approved' : 'rejected',
+                  categories: next === 'approved' ? categories : [],
+                  accessUntil: next === 'approved' ? accessUntil.toISOString() : null,
+                  maxRetrievals: next === 'approved' ? maxRetrievals : null,
+                },
+              };
+        if (!(await this.requests.transition(first, next, set, event))) throw new RequestAlreadyDecidedError();
         await this.txHost.tx.getRepository(Decision).insert({
           requestId: id,
           stage,
@@ -121,23 +156,6 @@ export class ApprovalsService {
           recordId: first.recordId,
           details: { stage, status: next, categories: dto.decision === 'approve' ? categories : undefined },
         });
-        if (next === 'awaiting_second_approval') {
-          await this.events.emit('request.second_approval_required', { type: 'request', id }, [first.holderOrgId], {
-            requestId: id,
-            status: next,
-            categories,
-            holderOrganizationId: first.holderOrgId,
-          });
-        } else {
-          await this.events.emit('request.decided', { type: 'request', id }, [first.requesterOrgId], {
-            requestId: id,
-            status: next,
-            decision: next === 'approved' ? 'approved' : 'rejected',
-            categories: next === 'approved' ? categories : [],
-            accessUntil: next === 'approved' ? accessUntil.toISOString() : null,
-            maxRetrievals: next === 'approved' ? maxRetrievals : null,
-          });
-        }
         const updated = await this.txHost.tx.getRepository(InfoRequest).findOneByOrFail({ id });
         return { ...toHolderView(updated), decisions: await this.decisions(id) };
       });
@@ -151,10 +169,10 @@ export class ApprovalsService {
   async revoke(actor: Actor, id: string, reason: string) {
     const r = await this.load(actor, id);
     return this.txHost.withTransaction(async () => {
-      if (!(await this.transition(id, 'approved', { status: 'revoked', status_reason: reason }))) throw new RequestStateError(r.status, 'revoked');
+      const revoked = r.status === 'approved' && (await this.requests.transition(r, 'revoked', { status_reason: reason }, { type: 'request.revoked', organizationIds: [r.requesterOrgId], data: { requestId: id, status: 'revoked' } }));
+      if (!revoked) throw new RequestStateError(r.status, 'revoked');
       await this.txHost.tx.getRepository(Decision).insert({ requestId: id, stage: 3, decision: 'revoke', decidedBy: actor.id, organizationId: actor.orgId, reason });
       await this.audit.record({ action: 'request.revoke', resourceType: 'request', resourceId: id, recordId: r.recordId });
-      await this.events.emit('request.revoked', { type: 'request', id }, [r.requesterOrgId], { requestId: id, status: 'revoked' });
       return toHolderView(await this.txHost.tx.getRepository(InfoRequest).findOneByOrFail({ id }));
     });
   }

@@ -31,7 +31,8 @@ import { ROLES } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { ConsoleRedirect } from './console.errors';
 import { ConsoleFilter } from './console.filter';
-import { ConsoleGuard, ConsolePage, cookiesOf, langOf, safeEqual } from './console.guard';
+import { ConsoleGuard, ConsolePage, ConsolePublic, cookiesOf, langOf, safeEqual } from './console.guard';
+import { Clock } from '../common/clock';
 import type { ConsoleRequest } from './console.guard';
 import { ConsoleQueries } from './console.queries';
 import { DICTIONARIES, MessageKey } from './i18n';
@@ -62,6 +63,7 @@ function errorKey(err: unknown): string {
 @ApiExcludeController()
 @Public()
 @Controller('console')
+@UseGuards(ConsoleGuard)
 @UseFilters(ConsoleFilter)
 export class ConsoleController {
   constructor(
@@ -79,6 +81,7 @@ export class ConsoleController {
     private readonly auditQuery: AuditQueryService,
     private readonly audit: AuditService,
     private readonly queries: ConsoleQueries,
+    private readonly clock: Clock,
   ) {}
 
   private page(req: ConsoleRequest, view: string, title: MessageKey, active: string, data: Record<string, unknown> = {}): string {
@@ -89,6 +92,7 @@ export class ConsoleController {
       lang: c.lang,
       title,
       path: req.path,
+      now: this.clock.now().getTime(),
       csrf: c.session.csrfToken,
       user: { displayName: c.user.displayName, roles: c.user.roles, organizationName: c.org.name },
       nav: {
@@ -108,6 +112,7 @@ export class ConsoleController {
   // ---- sign-in ------------------------------------------------------------------------------
 
   @Get('login')
+  @ConsolePublic()
   loginPage(@Req() req: ConsoleRequest, @Res({ passthrough: true }) res: Response, @Query('e') e?: string): string {
     const lang = langOf(req, res);
     const csrf = randomBytes(18).toString('base64url');
@@ -118,6 +123,7 @@ export class ConsoleController {
   }
 
   @Post('login')
+  @ConsolePublic()
   @RateLimit('auth')
   async login(@Req() req: ConsoleRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form): Promise<void> {
     const cookie = cookiesOf(req)[LOGIN_CSRF_COOKIE];
@@ -142,7 +148,6 @@ export class ConsoleController {
   }
 
   @Get('mfa')
-  @UseGuards(ConsoleGuard)
   @ConsolePage([], { mfaEnrolment: true })
   async mfaPage(@Req() req: ConsoleRequest): Promise<string> {
     const c = req.console!;
@@ -152,7 +157,6 @@ export class ConsoleController {
   }
 
   @Post('mfa')
-  @UseGuards(ConsoleGuard)
   @ConsolePage([], { mfaEnrolment: true })
   async mfaVerify(@Req() req: ConsoleRequest, @Body() form: Form): Promise<void> {
     const c = req.console!;
@@ -169,7 +173,6 @@ export class ConsoleController {
   }
 
   @Post('logout')
-  @UseGuards(ConsoleGuard)
   @ConsolePage([], { mfaEnrolment: false })
   async logout(@Req() req: ConsoleRequest, @Res({ passthrough: true }) res: Response): Promise<void> {
     await this.sessions.destroy(cookiesOf(req)[SESSION_COOKIE]);
@@ -179,7 +182,6 @@ export class ConsoleController {
   }
 
   @Get()
-  @UseGuards(ConsoleGuard)
   @ConsolePage()
   home(@Req() req: ConsoleRequest): void {
     const a = req.console!.actor;
@@ -190,13 +192,12 @@ export class ConsoleController {
   // ---- case officers ------------------------------------------------------------------------
 
   @Get('queue')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['case_officer'])
   async queue(@Req() req: ConsoleRequest, @Query('status') status?: string, @Query('purpose') purpose?: string): Promise<string> {
     const c = req.console!;
     const statusFilter = status && /^[a-z_]{1,40}$/.test(status) ? status : 'open';
     const purposeFilter = purpose && purpose in this.config.policy.purposes ? (purpose as Purpose) : undefined;
-    const items = await this.queries.queue(c.actor.orgId, statusFilter, purposeFilter);
+    const items = await this.queries.queue(c.actor.orgId, statusFilter, purposeFilter, this.clock.now());
     return this.page(req, 'queue', 'queueTitle', 'queue', {
       items: items.map((i) => ({ ...i, purposeLabel: this.config.policy.purposes[i.purpose].label[c.lang] })),
       filters: { status: statusFilter, purpose: purposeFilter ?? '' },
@@ -207,7 +208,6 @@ export class ConsoleController {
   }
 
   @Get('requests/:id')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['case_officer'])
   async requestPage(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string): Promise<string> {
     const c = req.console!;
@@ -222,7 +222,7 @@ export class ConsoleController {
     const purpose = policy.purposes[view.purpose];
     const first = decisions.find((d) => d.stage === 1);
     const secondStage = view.status === 'awaiting_second_approval';
-    const canDecide = (view.status === 'pending' || (secondStage && hasRole(c.actor, 'supervisor') && first?.decidedBy !== c.actor.id));
+    const canDecide = this.approvals.mayDecide(c.actor, view, decisions).allowed;
     const base = secondStage ? (first?.categories ?? view.categories) : view.categories;
     const names = await this.queries.userNames(decisions.map((d) => d.decidedBy));
     const consents = await Promise.all(
@@ -250,7 +250,6 @@ export class ConsoleController {
   }
 
   @Get('requests/:id/record')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['case_officer'])
   async recordPage(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string): Promise<string> {
     const c = req.console!;
@@ -260,7 +259,6 @@ export class ConsoleController {
   }
 
   @Post('requests/:id/decide')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['case_officer'])
   async decide(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string, @Body() form: Form): Promise<void> {
     const c = req.console!;
@@ -288,7 +286,6 @@ export class ConsoleController {
   }
 
   @Post('requests/:id/revoke')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['case_officer'])
   async revoke(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string, @Body() form: Form): Promise<void> {
     const dto = plainToInstance(RevokeDto, { reason: one(form.reason) });
@@ -304,7 +301,6 @@ export class ConsoleController {
   // ---- safeguard reviewers ------------------------------------------------------------------
 
   @Get('safeguards')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['safeguard_reviewer'])
   async safeguardList(@Req() req: ConsoleRequest): Promise<string> {
     const [submitted, active] = await Promise.all([this.safeguards.listByStatus('submitted'), this.safeguards.listByStatus('active')]);
@@ -314,7 +310,6 @@ export class ConsoleController {
   }
 
   @Get('safeguards/:id')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['safeguard_reviewer'])
   async safeguardPage(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string): Promise<string> {
     const c = req.console!;
@@ -335,7 +330,6 @@ export class ConsoleController {
   }
 
   @Post('safeguards/:id/:action')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['safeguard_reviewer'])
   async safeguardAction(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string, @Param('action') action: string, @Body() form: Form): Promise<void> {
     const actor = req.console!.actor;
@@ -374,7 +368,6 @@ export class ConsoleController {
   }
 
   @Get('audit')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['auditor'])
   async auditPage(@Req() req: ConsoleRequest, @Query() q: Record<string, unknown>, verifyResult?: VerifyReport): Promise<string> {
     const { dto, query, shown } = this.auditFilters(q);
@@ -395,7 +388,6 @@ export class ConsoleController {
   }
 
   @Post('audit/verify')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['auditor'])
   async auditVerify(@Req() req: ConsoleRequest): Promise<string> {
     const report = await this.auditLog.verify();
@@ -404,7 +396,6 @@ export class ConsoleController {
   }
 
   @Get('audit/export')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['auditor'])
   async auditExport(@Req() req: ConsoleRequest, @Res() res: Response, @Query() q: Record<string, unknown>): Promise<void> {
     const { dto, shown } = this.auditFilters(q);
@@ -420,7 +411,6 @@ export class ConsoleController {
   // ---- administrators -----------------------------------------------------------------------
 
   @Get('admin')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['admin'])
   async adminPage(@Req() req: ConsoleRequest, newClient?: { clientId: string; clientSecret: string }): Promise<string> {
     const [orgs, users] = await Promise.all([this.organizations.list({ limit: 200 }), this.users.list({ limit: 200 })]);
@@ -438,7 +428,6 @@ export class ConsoleController {
   }
 
   @Post('admin/organizations')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['admin'])
   async adminCreateOrg(@Body() form: Form): Promise<void> {
     const dto = plainToInstance(CreateOrganizationDto, { kind: one(form.kind), name: one(form.name), localGovernmentCode: one(form.localGovernmentCode) || undefined });
@@ -452,7 +441,6 @@ export class ConsoleController {
   }
 
   @Post('admin/users')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['admin'])
   async adminCreateUser(@Body() form: Form): Promise<void> {
     const dto = plainToInstance(CreateUserDto, {
@@ -472,7 +460,6 @@ export class ConsoleController {
   }
 
   @Post('admin/users/:id/:action')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['admin'])
   async adminUserToggle(@Param('id', ParseUUIDPipe) id: string, @Param('action') action: string): Promise<void> {
     if (action !== 'enable' && action !== 'disable') throw new ConsoleRedirect('/console/admin?e=invalid');
@@ -485,7 +472,6 @@ export class ConsoleController {
   }
 
   @Post('admin/organizations/:id/clients')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['admin'])
   async adminCreateClient(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string): Promise<string> {
     let created;
@@ -498,7 +484,6 @@ export class ConsoleController {
   }
 
   @Post('admin/clients/:clientId/revoke')
-  @UseGuards(ConsoleGuard)
   @ConsolePage(['admin'])
   async adminRevokeClient(@Param('clientId') clientId: string): Promise<void> {
     if (!/^[A-Za-z0-9_-]{1,100}$/.test(clientId)) throw new ConsoleRedirect('/console/admin?e=notfound');

@@ -26,6 +26,11 @@ export interface ConsolePagePolicy {
   mfaEnrolment?: boolean;
 }
 
+export const CONSOLE_PUBLIC = 'oie:consolePublic';
+
+/** A console route open without a session (the sign-in page and form). Everything else needs one. */
+export const ConsolePublic = () => SetMetadata(CONSOLE_PUBLIC, true);
+
 /** A console page and who may see it. Pages are closed to everyone else. */
 export const ConsolePage = (roles: Role[] = [], opts: { mfaEnrolment?: boolean } = {}) => SetMetadata(CONSOLE_PAGE, { roles, ...opts } satisfies ConsolePagePolicy);
 
@@ -53,7 +58,7 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 /**
- * Console pages: a live server-side session (cookie), a user still enabled with the same token
+ * Applied once to the whole console controller. Console pages: a live server-side session (cookie), a user still enabled with the same token
  * version, TOTP completed, the CSRF token on every form, and the page's roles.
  */
 @Injectable()
@@ -70,6 +75,7 @@ export class ConsoleGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<ConsoleRequest>();
     const res = ctx.switchToHttp().getResponse<Response>();
     res.setHeader('Cache-Control', 'no-store');
+    if (this.reflector.get<boolean | undefined>(CONSOLE_PUBLIC, ctx.getHandler())) return true;
     const policy = this.reflector.get<ConsolePagePolicy | undefined>(CONSOLE_PAGE, ctx.getHandler());
     if (!policy) throw new ForbiddenError('no-policy', 'This page has no access policy.');
     const lang = langOf(req, res);

@@ -12,6 +12,9 @@ export interface QueueItem {
   purpose: Purpose;
   categories: Category[];
   createdAt: string;
+  dueAt: string;
+  overdue: boolean;
+  dueSoon: boolean;
   requesterName: string;
 }
 
@@ -20,17 +23,33 @@ export interface QueueItem {
 export class ConsoleQueries {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Requests routed to the agency, oldest first (the queue). */
-  async queue(holderOrgId: string, status: string, purpose?: Purpose): Promise<QueueItem[]> {
+  /**
+   * Requests routed to the agency (the queue): overdue ones first, then by deadline, then oldest
+   * first. `now` is the application's clock.
+   */
+  async queue(holderOrgId: string, status: string, purpose: Purpose | undefined, now: Date): Promise<QueueItem[]> {
     const statuses = status === 'open' ? ['pending', 'awaiting_second_approval'] : status === 'all' ? null : [status];
     const rows = (await this.dataSource.query(
-      `SELECT r.id, r.status, r.purpose, r.categories, r.created_at, o.name AS requester_name
+      `SELECT r.id, r.status, r.purpose, r.categories, r.created_at, r.due_at, o.name AS requester_name,
+              (r.status IN ('pending','awaiting_second_approval') AND r.due_at < $4) AS overdue,
+              (r.status IN ('pending','awaiting_second_approval') AND r.due_soon_at <= $4 AND r.due_at >= $4) AS due_soon
          FROM info_requests r JOIN organizations o ON o.id = r.requester_org_id
         WHERE r.holder_org_id = $1 AND ($2::text[] IS NULL OR r.status = ANY($2)) AND ($3::text IS NULL OR r.purpose = $3)
-        ORDER BY r.created_at ASC, r.id ASC LIMIT 500`,
-      [holderOrgId, statuses, purpose ?? null],
-    )) as { id: string; status: string; purpose: Purpose; categories: Category[]; created_at: Date; requester_name: string }[];
-    return rows.map((r) => ({ id: r.id, status: r.status, purpose: r.purpose, categories: r.categories, createdAt: new Date(r.created_at).toISOString(), requesterName: r.requester_name }));
+        ORDER BY overdue DESC, CASE WHEN r.status IN ('pending','awaiting_second_approval') THEN r.due_at END ASC NULLS LAST, r.created_at ASC, r.id ASC
+        LIMIT 500`,
+      [holderOrgId, statuses, purpose ?? null, now],
+    )) as { id: string; status: string; purpose: Purpose; categories: Category[]; created_at: Date; due_at: Date; overdue: boolean; due_soon: boolean; requester_name: string }[];
+    return rows.map((r) => ({
+      id: r.id,
+      status: r.status,
+      purpose: r.purpose,
+      categories: r.categories,
+      createdAt: new Date(r.created_at).toISOString(),
+      dueAt: new Date(r.due_at).toISOString(),
+      overdue: r.overdue,
+      dueSoon: r.due_soon,
+      requesterName: r.requester_name,
+    }));
   }
 
   async userNames(ids: string[]): Promise<Map<string, string>> {

@@ -33,6 +33,10 @@ const ja = {
   requester: '依頼元',
   received: '受付日時',
   waiting: '待ち時間',
+  dueAt: '処理期限',
+  timeLeft: '残り時間',
+  overdueBadge: '期限超過',
+  dueSoonBadge: '期限間近',
   categories: '依頼項目',
   open: '開く',
   noRequests: '該当する依頼はありません。',
@@ -191,6 +195,10 @@ const en: Dict = {
   requester: 'Requester',
   received: 'Received',
   waiting: 'Waiting',
+  dueAt: 'Due',
+  timeLeft: 'Time left',
+  overdueBadge: 'Overdue',
+  dueSoonBadge: 'Due soon',
   categories: 'Categories requested',
   open: 'Open',
   noRequests: 'No matching requests.',
@@ -372,6 +380,14 @@ export function formatDateTime(value: Date | string | null | undefined, lang: La
 export function formatDate(value: string | null | undefined, lang: Lang): string {
   if (!value) return '—';
   return formatDateTime(`${value}T12:00:00+09:00`, lang, false);
+}
+
+/** Time left until a deadline, or how far past it ("期限超過"), for the queue and the request page. */
+export function formatTimeLeft(dueAt: Date | string, lang: Lang, now = Date.now()): string {
+  const left = new Date(dueAt).getTime() - now;
+  const span = formatWaiting(new Date(now - Math.abs(left)), lang, now);
+  if (left < 0) return lang === 'ja' ? `期限超過 ${span}` : `${span} overdue`;
+  return lang === 'ja' ? `残り ${span}` : `${span} left`;
 }
 
 export function formatWaiting(since: Date | string, lang: Lang, now = Date.now()): string {

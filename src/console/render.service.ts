@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import Handlebars from 'handlebars';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DICTIONARIES, ENUM_LABELS, formatDate, formatDateTime, formatWaiting, Lang, MessageKey } from './i18n';
+import { DICTIONARIES, ENUM_LABELS, formatDate, formatDateTime, formatTimeLeft, formatWaiting, Lang, MessageKey } from './i18n';
 
 /** Views and assets live beside the source; compiled code finds them from dist/ too. */
 export function consoleDir(sub: 'views' | 'assets'): string {
@@ -22,6 +22,8 @@ export interface PageContext {
   error?: string;
   requestId?: string;
   path: string;
+  /** The application's clock (ms), for times left. */
+  now?: number;
   [key: string]: unknown;
 }
 
@@ -47,6 +49,7 @@ export class RenderService implements OnModuleInit {
     hb.registerHelper('label', (value: string, options: { data: { root: PageContext } }) => ENUM_LABELS[options.data.root.lang][value] ?? value);
     hb.registerHelper('datetime', (value: string | Date, options: { data: { root: PageContext } }) => formatDateTime(value, options.data.root.lang));
     hb.registerHelper('date', (value: string, options: { data: { root: PageContext } }) => formatDate(value, options.data.root.lang));
+    hb.registerHelper('timeLeft', (value: string, options: { data: { root: PageContext } }) => formatTimeLeft(value, options.data.root.lang, options.data.root.now));
     hb.registerHelper('waiting', (value: string, options: { data: { root: PageContext } }) => formatWaiting(value, options.data.root.lang));
     hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     hb.registerHelper('includes', (list: unknown, v: unknown) => Array.isArray(list) && list.includes(v));

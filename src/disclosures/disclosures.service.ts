@@ -10,6 +10,7 @@ import { NotFoundError } from '../common/domain-error';
 import { TransactionHost, TypeOrmAdapter } from '../database/transaction';
 import type { ReleaseType } from '../release-records/release-record.entity';
 import type { RequestStatus } from '../requests/request.entity';
+import { retrievalWriteSql } from '../requests/request-writes';
 import { DisclosableRecord, disclosedData } from './disclosure-data';
 import { DisclosureRefusal, DisclosureRefusedError } from './disclosures.errors';
 
@@ -39,16 +40,7 @@ const LOCK_SQL = `SELECT r.status, r.record_id, r.approved_categories, r.access_
    WHERE r.id = $1 AND r.requester_org_id = $2
      FOR UPDATE OF r`;
 
-/** Counts the retrieval, writes its audit event and the disclosure row; answers the event id. */
-const WRITE_SQL = `WITH counted AS (
-    UPDATE info_requests SET retrievals = $2, status = $3, updated_at = now() WHERE id = $1
-  ), event AS (
-    INSERT INTO audit_events (${AUDIT_INSERT_COLUMNS})
-    VALUES ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id
-  )
-  INSERT INTO disclosures (request_id, record_id, recipient_org_id, categories, data_digest, audit_event_id, retrieved_at)
-  SELECT $1, $4, $5, $6, $7, event.id, $8 FROM event
-  RETURNING audit_event_id`;
+const WRITE_SQL = retrievalWriteSql(AUDIT_INSERT_COLUMNS);
 
 interface LockedRequest {
   status: RequestStatus;

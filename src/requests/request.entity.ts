@@ -50,6 +50,14 @@ export class InfoRequest {
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
 
+  /** The decision deadline (end of the last business day, Japan time); renewed for a second approval. */
+  @Column({ name: 'due_at', type: 'timestamptz' })
+  dueAt: Date;
+
+  /** From here the holder is told the deadline is near (the start of the business day before). */
+  @Column({ name: 'due_soon_at', type: 'timestamptz' })
+  dueSoonAt: Date;
+
   @Column({ name: 'approved_categories', type: 'text', array: true, nullable: true })
   approvedCategories: Category[] | null;
 

@@ -19,7 +19,9 @@ import { SafeguardsService } from '../safeguards/safeguards.service';
 import { SafeguardsNotActiveError } from '../safeguards/safeguards.errors';
 import { CreateRequestDto, ListRequestsQuery } from './dto/create-request.dto';
 import { hydrate } from '../database/hydrate';
-import { InfoRequest, LegalGround } from './request.entity';
+import { InfoRequest, LegalGround, RequestStatus } from './request.entity';
+import { canTransition, OPEN_STATUSES } from './request-state';
+import type { EventData, EventType } from '../events/domain-events';
 import { toHolderView, toRequesterView } from './request-views';
 import {
   CategoryNotAllowedError,
@@ -31,6 +33,20 @@ import {
 } from './requests.errors';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/** The columns a transition may set beside the status. */
+const TRANSITION_COLUMNS = [
+  'approved_categories',
+  'access_until',
+  'max_retrievals',
+  'decided_at',
+  'status_reason',
+  'due_at',
+  'due_soon_at',
+  'due_soon_notified_at',
+  'overdue_notified_at',
+] as const;
+type TransitionColumn = (typeof TRANSITION_COLUMNS)[number];
 
 @Injectable()
 export class RequestsService {
@@ -89,13 +105,13 @@ export class RequestsService {
         dto.legalGround.kind === 'consent'
           ? { kind: 'consent', consent: { ...dto.legalGround.consent! } }
           : { kind: 'statutory_duty', duty: dto.legalGround.duty! };
-      const { dueAt } = deadlineAfter(this.clock.now(), this.config.policy.limits.decisionBusinessDays);
+      const { dueAt, dueSoonAt } = deadlineAfter(this.clock.now(), this.config.policy.limits.decisionBusinessDays);
       const rows = (await this.txHost.tx.query(
         `INSERT INTO info_requests (requester_org_id, requester_client_id, holder_org_id, record_id, purpose, categories, legal_ground,
-            justification, status, idempotency_key, body_hash, expires_at, due_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'pending',$9,$10, now() + make_interval(days => $11), $12)
+            justification, status, idempotency_key, body_hash, expires_at, due_at, due_soon_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'pending',$9,$10, now() + make_interval(days => $11), $12, $13)
          ON CONFLICT (requester_org_id, idempotency_key) DO NOTHING RETURNING id`,
-        [actor.orgId, actor.id, record!.holderOrgId, record!.id, dto.purpose, dto.categories, JSON.stringify(legalGround), dto.justification, idempotencyKey, bodyHash, this.config.policy.limits.pendingRequestExpiryDays, dueAt],
+        [actor.orgId, actor.id, record!.holderOrgId, record!.id, dto.purpose, dto.categories, JSON.stringify(legalGround), dto.justification, idempotencyKey, bodyHash, this.config.policy.limits.pendingRequestExpiryDays, dueAt, dueSoonAt],
       )) as { id: string }[];
       if (!rows[0]) return null; // a concurrent call with the same key won
       await this.audit.record({
@@ -117,7 +133,7 @@ export class RequestsService {
       return this.repo.findOneByOrFail({ id: rows[0].id });
     });
     if (!created) return this.replay(await this.repo.findOneByOrFail({ requesterOrgId: actor.orgId, idempotencyKey }), bodyHash);
-    return { replayed: false, view: toRequesterView(created) };
+    return { replayed: false, view: toRequesterView(created, this.clock.now()) };
   }
 
   private async replay(existing: InfoRequest, bodyHash: string) {
@@ -125,7 +141,7 @@ export class RequestsService {
       await this.audit.recordDetached({ action: 'request.create', resourceType: 'request', resourceId: existing.id, outcome: 'denied', reasonCode: 'idempotency-key-reused' });
       throw new IdempotencyKeyReusedError().markAudited();
     }
-    return { replayed: true, view: toRequesterView(existing) };
+    return { replayed: true, view: toRequesterView(existing, this.clock.now()) };
   }
 
   /** The requester sees its own requests; the holder's staff see those routed to their agency. */
@@ -138,16 +154,22 @@ export class RequestsService {
     const limit = q.limit ?? 50;
     const qb = this.repo.createQueryBuilder('r').where(`r.${column} = :org`, { org: actor.orgId }).orderBy('r.created_at', 'DESC').addOrderBy('r.id', 'DESC').limit(limit + 1);
     if (q.status) qb.andWhere('r.status = :status', { status: q.status });
+    if (q.overdue !== undefined) {
+      const open = `r.status IN ('pending', 'awaiting_second_approval')`;
+      if (q.overdue) qb.andWhere(`${open} AND r.due_at < :now`, { now: this.clock.now() });
+      else qb.andWhere(`NOT (${open} AND r.due_at < :now)`, { now: this.clock.now() });
+    }
     if (q.purpose) qb.andWhere('r.purpose = :purpose', { purpose: q.purpose });
     if (q.from) qb.andWhere('r.created_at >= :from', { from: new Date(q.from) });
     if (q.to) qb.andWhere('r.created_at < :to', { to: new Date(q.to) });
     const cursor = decodeCursor(q.cursor);
     if (cursor) qb.andWhere('(r.created_at, r.id) < (:t, :id)', { t: cursor.time, id: cursor.id });
     const rows = await qb.getMany();
+    const now = this.clock.now();
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
-      items: items.map((r) => (holder ? toHolderView(r) : toRequesterView(r))),
+      items: items.map((r) => (holder ? toHolderView(r, {}, now) : toRequesterView(r, now))),
       nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
     };
   }
@@ -167,7 +189,7 @@ export class RequestsService {
   }
 
   async get(actor: Actor, id: string) {
-    if (actor.type === 'client') return toRequesterView(await this.findVisible(actor, id));
+    if (actor.type === 'client') return toRequesterView(await this.findVisible(actor, id), this.clock.now());
     return this.getForHolder(actor, id);
   }
 
@@ -175,30 +197,112 @@ export class RequestsService {
   async getForHolder(actor: Actor, id: string) {
     const r = await this.findVisible({ ...actor, type: 'user' }, id);
     const [record, requester] = await Promise.all([this.records.findById(r.recordId), this.organizations.find(r.requesterOrgId)]);
-    return toHolderView(r, {
-      recordRef: record?.recordRef,
-      requester: requester ? { id: requester.id, name: requester.name, kind: requester.kind, localGovernmentCode: requester.localGovernmentCode } : undefined,
-    });
+    return toHolderView(
+      r,
+      {
+        recordRef: record?.recordRef,
+        requester: requester ? { id: requester.id, name: requester.name, kind: requester.kind, localGovernmentCode: requester.localGovernmentCode } : undefined,
+      },
+      this.clock.now(),
+    );
   }
 
   @Transactional()
   async withdraw(actor: Actor, id: string, reason?: string) {
     const r = await this.findVisible(actor, id, true);
-    if (r.status !== 'pending' && r.status !== 'awaiting_second_approval') throw new RequestStateError(r.status, 'withdrawn');
-    await this.repo.update({ id }, { status: 'withdrawn', statusReason: reason ?? null });
+    if (!canTransition(r.status, 'withdrawn') || !(await this.transition(r, 'withdrawn', { status_reason: reason ?? null }))) throw new RequestStateError(r.status, 'withdrawn');
     await this.audit.record({ action: 'request.withdraw', resourceType: 'request', resourceId: id, recordId: r.recordId });
-    return toRequesterView(await this.repo.findOneByOrFail({ id }));
+    return toRequesterView(await this.repo.findOneByOrFail({ id }), this.clock.now());
   }
 
-  /** Expires open requests past their wait and approvals past their window (scheduled). */
+  /**
+   * The one way a request changes state: checks the transition table, moves it only if it is still
+   * in the state the caller saw (so of two concurrent callers one wins and the other gets false),
+   * and writes the domain event in the same transaction.
+   */
+  async transition(
+    r: Pick<InfoRequest, 'id' | 'status'>,
+    to: RequestStatus,
+    set: Partial<Record<TransitionColumn, unknown>> = {},
+    event?: { type: EventType; organizationIds: string[]; data: EventData },
+  ): Promise<boolean> {
+    if (!canTransition(r.status, to)) throw new RequestStateError(r.status, to);
+    if (!this.txHost.isTransactionActive()) throw new Error('a request changes state only inside a transaction');
+    const cols = Object.keys(set) as TransitionColumn[];
+    for (const c of cols) if (!TRANSITION_COLUMNS.includes(c)) throw new Error(`transition cannot set ${c}`);
+    const assignments = ['status = $3', ...cols.map((c, i) => `${c} = $${i + 4}`), 'updated_at = now()'].join(', ');
+    const [, count] = (await this.txHost.tx.query(`UPDATE info_requests SET ${assignments} WHERE id = $1 AND status = $2 RETURNING id`, [
+      r.id,
+      r.status,
+      to,
+      ...cols.map((c) => set[c]),
+    ])) as [unknown[], number];
+    if (count === 0) return false;
+    if (event) await this.events.emit(event.type, { type: 'request', id: r.id }, event.organizationIds, event.data);
+    return true;
+  }
+
+  /** The deadline of a step that starts now, in business days (a new one for the second approval). */
+  deadlineFromNow(businessDays: number): { due_at: Date; due_soon_at: Date; due_soon_notified_at: null; overdue_notified_at: null } {
+    const d = deadlineAfter(this.clock.now(), businessDays);
+    return { due_at: d.dueAt, due_soon_at: d.dueSoonAt, due_soon_notified_at: null, overdue_notified_at: null };
+  }
+
+  /**
+   * Tells each party once what it must act on: the holder a day before a decision is due and once
+   * it is overdue, the requester 24 h before its access window closes (scheduled).
+   */
+  @Transactional()
+  async notifyDeadlines(): Promise<{ dueSoon: number; overdue: number; accessEnding: number }> {
+    const now = this.clock.now();
+    const dueSoon = (await this.txHost.tx.query(
+      `UPDATE info_requests SET due_soon_notified_at = $1
+        WHERE status IN ('pending','awaiting_second_approval') AND due_soon_notified_at IS NULL AND due_soon_at <= $1 AND due_at >= $1
+        RETURNING id, status, holder_org_id, due_at`,
+      [now],
+    )) as [{ id: string; status: RequestStatus; holder_org_id: string; due_at: Date }[], number];
+    for (const r of dueSoon[0]) {
+      await this.events.emit('request.due_soon', { type: 'request', id: r.id }, [r.holder_org_id], { requestId: r.id, status: r.status, dueAt: new Date(r.due_at).toISOString(), audience: 'case_officers' });
+    }
+    const overdue = (await this.txHost.tx.query(
+      `UPDATE info_requests SET overdue_notified_at = $1, due_soon_notified_at = coalesce(due_soon_notified_at, $1)
+        WHERE status IN ('pending','awaiting_second_approval') AND overdue_notified_at IS NULL AND due_at < $1
+        RETURNING id, status, holder_org_id, due_at`,
+      [now],
+    )) as [{ id: string; status: RequestStatus; holder_org_id: string; due_at: Date }[], number];
+    for (const r of overdue[0]) {
+      await this.events.emit('request.overdue', { type: 'request', id: r.id }, [r.holder_org_id], { requestId: r.id, status: r.status, dueAt: new Date(r.due_at).toISOString(), overdue: true, audience: 'supervisors' });
+    }
+    const ending = (await this.txHost.tx.query(
+      `UPDATE info_requests SET access_ending_notified_at = $1
+        WHERE status = 'approved' AND access_ending_notified_at IS NULL AND access_until > $1 AND access_until <= $1 + interval '24 hours'
+        RETURNING id, status, requester_org_id, access_until, max_retrievals, retrievals`,
+      [now],
+    )) as [{ id: string; status: RequestStatus; requester_org_id: string; access_until: Date; max_retrievals: number; retrievals: number }[], number];
+    for (const r of ending[0]) {
+      await this.events.emit('request.access_ending', { type: 'request', id: r.id }, [r.requester_org_id], {
+        requestId: r.id,
+        status: r.status,
+        accessUntil: new Date(r.access_until).toISOString(),
+        retrievalsLeft: Math.max(0, r.max_retrievals - r.retrievals),
+      });
+    }
+    return { dueSoon: dueSoon[0].length, overdue: overdue[0].length, accessEnding: ending[0].length };
+  }
+
+  /**
+   * Expires open requests past their wait and approvals past their window (scheduled). One
+   * statement for all of them; every state it leaves may go to `expired` (see TRANSITIONS).
+   */
   @Transactional()
   async expireDue(): Promise<number> {
     const [rows] = (await this.txHost.tx.query(
       `UPDATE info_requests SET status = 'expired', updated_at = now(),
               status_reason = CASE WHEN status = 'approved' THEN 'access window ended' ELSE 'not decided in time' END
-        WHERE (status IN ('pending','awaiting_second_approval') AND expires_at <= now())
-           OR (status = 'approved' AND access_until <= now())
+        WHERE (status = ANY($2::text[]) AND expires_at <= $1)
+           OR (status = 'approved' AND access_until <= $1)
         RETURNING id, record_id`,
+      [this.clock.now(), OPEN_STATUSES.filter((st) => canTransition(st, 'expired'))],
     )) as [{ id: string; record_id: string }[], number];
     for (const r of rows) {
       await this.audit.record({ action: 'request.expire', resourceType: 'request', resourceId: r.id, recordId: r.record_id, actor: { type: 'system', id: null, orgId: null } });

@@ -183,6 +183,27 @@ export class SafeguardsService {
     return toSafeguardView(saved);
   }
 
+  /** Tells each municipality once, 30 days before, that its active safeguards are about to expire (scheduled). */
+  @Transactional()
+  async notifyExpiring(now: Date): Promise<number> {
+    const [rows] = (await this.repo.query(
+      `UPDATE safeguards SET expiring_notified_at = $1
+        WHERE status = 'active' AND expiring_notified_at IS NULL AND valid_until > $1 AND valid_until <= $1 + interval '30 days'
+        RETURNING id, organization_id, version, valid_until`,
+      [now],
+    )) as [{ id: string; organization_id: string; version: number; valid_until: Date }[], number];
+    for (const r of rows) {
+      await this.events.emit('safeguards.expiring', { type: 'safeguards', id: r.id }, [r.organization_id], {
+        safeguardsId: r.id,
+        organizationId: r.organization_id,
+        version: r.version,
+        status: 'active',
+        validUntil: new Date(r.valid_until).toISOString(),
+      });
+    }
+    return rows.length;
+  }
+
   /** Lapses every active version past its validity (scheduled). */
   @Transactional()
   async expireDue(): Promise<number> {

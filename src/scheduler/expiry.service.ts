@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
+import { Clock } from '../common/clock';
 import { RequestsService } from '../requests/requests.service';
 import { SafeguardsService } from '../safeguards/safeguards.service';
 
@@ -12,6 +13,7 @@ export class ExpiryService {
     private readonly requests: RequestsService,
     private readonly safeguards: SafeguardsService,
     private readonly cls: ClsService,
+    private readonly clock: Clock,
   ) {}
 
   async sweep(): Promise<{ requests: number; safeguards: number }> {
@@ -20,6 +22,17 @@ export class ExpiryService {
       const requests = await this.requests.expireDue();
       if (requests || safeguards) this.logger.log({ requests, safeguards }, 'expired what ran out');
       return { requests, safeguards };
+    });
+  }
+
+  /** Deadline and expiry notices, each sent once: due soon, overdue, access ending, safeguards expiring. */
+  async notify(): Promise<{ dueSoon: number; overdue: number; accessEnding: number; safeguardsExpiring: number }> {
+    return this.cls.run(async () => {
+      const deadlines = await this.requests.notifyDeadlines();
+      const safeguardsExpiring = await this.safeguards.notifyExpiring(this.clock.now());
+      const sent = { ...deadlines, safeguardsExpiring };
+      if (Object.values(sent).some((n) => n > 0)) this.logger.log(sent, 'sent deadline notices');
+      return sent;
     });
   }
 }

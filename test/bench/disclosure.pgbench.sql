@@ -1,5 +1,5 @@
 -- One disclosure, as the SQL the service runs for GET /api/v1/requests/:id/disclosure
--- (LOCK_SQL and WRITE_SQL in src/disclosures/disclosures.service.ts), for pgbench -M extended.
+-- (LOCK_SQL in src/disclosures/disclosures.service.ts, the write in src/requests/request-writes.ts), for pgbench -M extended.
 -- The targets (approved requests) come from bench.disclosure_targets, filled by test/bench/run.ts;
 -- that lookup is the only statement the service does not run. The retrieval counter is rewritten
 -- with its own value (same row write, no state change), so the approved requests stay usable.
@@ -17,7 +17,7 @@ SELECT r.status, r.record_id, r.approved_categories, r.access_until, r.max_retri
  WHERE r.id = :req AND r.requester_org_id = :org
    FOR UPDATE OF r;
 WITH counted AS (
-    UPDATE info_requests SET retrievals = retrievals, status = status, updated_at = now() WHERE id = :req
+    UPDATE info_requests SET retrievals = retrievals, status = status, updated_at = now() WHERE id = :req AND status = 'approved'
   ), event AS (
     INSERT INTO audit_events (actor_type, actor_id, organization_id, action, resource_type, resource_id, record_id, outcome, reason_code, request_id, source_ip, details)
     VALUES ('client', 'oie_pgbench', :org, 'disclosure.retrieve', 'request', :req, :rec, 'success', NULL, md5(random()::text), '127.0.0.1',

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
+  IsBoolean,
   IsDefined,
   IsObject,
   ArrayMaxSize,
@@ -142,6 +143,12 @@ export class ListRequestsQuery extends PageQueryDto {
   @IsOptional()
   @IsDateOrTime()
   to?: string;
+
+  @ApiPropertyOptional({ type: Boolean, description: '`true`: only undecided requests past their `dueAt`; `false`: all others.' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  overdue?: boolean;
 }
 
 export class WithdrawDto {
