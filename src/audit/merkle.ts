@@ -200,3 +200,78 @@ export class CompactRange {
     return acc;
   }
 }
+
+/** PROOF(m, D[0:n]) computed from MTH of sub-ranges given by `root(start, end)` (RFC 6962 §2.1.2). */
+export async function consistencyProofWith(m: number, n: number, root: (start: number, end: number) => Promise<Hash>): Promise<Hash[]> {
+  if (m < 1 || m > n) throw new RangeError('size out of range');
+  const proof: Hash[] = [];
+  const sub = async (mm: number, start: number, end: number, complete: boolean): Promise<void> => {
+    const size = end - start;
+    if (mm === size) {
+      if (!complete) proof.push(await root(start, end));
+      return;
+    }
+    const k = split(size);
+    if (mm <= k) {
+      await sub(mm, start, start + k, complete);
+      proof.push(await root(start + k, end));
+    } else {
+      await sub(mm - k, start + k, end, false);
+      proof.push(await root(start, start + k));
+    }
+  };
+  if (m < n) await sub(m, 0, n, true);
+  return proof;
+}
+
+/**
+ * MTH of any range of a large stored tree without reading all of it each time: the roots of
+ * complete aligned blocks of `blockSize` leaves are kept (one hash per block), bigger aligned
+ * subtrees are combined from them, and only ragged edges read leaves again.
+ */
+export class SubtreeCache {
+  private readonly blocks: Hash[] = [];
+
+  constructor(
+    private readonly loadLeaves: (from: number, to: number) => Promise<Hash[]>,
+    private readonly blockSize = 1024,
+  ) {}
+
+  /** Forget everything (after the stored log was found to disagree with a witness). */
+  reset(): void {
+    this.blocks.length = 0;
+  }
+
+  private async ensureBlocks(count: number): Promise<void> {
+    while (this.blocks.length < count) {
+      const from = this.blocks.length * this.blockSize;
+      const upto = Math.min(count, this.blocks.length + 64) * this.blockSize;
+      const leaves = await this.loadLeaves(from, upto);
+      if (leaves.length !== upto - from) throw new RangeError('the stored log is shorter than asked');
+      for (let i = 0; i < leaves.length; i += this.blockSize) this.blocks.push(rootOf(leaves.slice(i, i + this.blockSize)));
+    }
+  }
+
+  private perfect(firstBlock: number, count: number): Hash {
+    if (count === 1) return this.blocks[firstBlock]!;
+    const half = count / 2;
+    return nodeHash(this.perfect(firstBlock, half), this.perfect(firstBlock + half, half));
+  }
+
+  /** MTH(D[start:end]). */
+  async rangeRoot(start: number, end: number): Promise<Hash> {
+    const size = end - start;
+    if (size <= 0) throw new RangeError('empty range');
+    if (size <= this.blockSize) return rootOf(await this.loadLeaves(start, end));
+    if ((size & (size - 1)) === 0 && start % size === 0) {
+      await this.ensureBlocks(end / this.blockSize);
+      return this.perfect(start / this.blockSize, size / this.blockSize);
+    }
+    const k = split(size);
+    return nodeHash(await this.rangeRoot(start, start + k), await this.rangeRoot(start + k, end));
+  }
+
+  consistencyProof(m: number, n: number): Promise<Hash[]> {
+    return consistencyProofWith(m, n, (a, b) => this.rangeRoot(a, b));
+  }
+}
