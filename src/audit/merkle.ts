@@ -186,6 +186,23 @@ export class CompactRange {
     this.count++;
   }
 
+  /** Appends a perfect subtree of `size` leaves (a power of two the current size is a multiple of). */
+  appendNode(size: number, hash: Hash): void {
+    if (this.count % size !== 0 || (this.stack.length && this.stack[this.stack.length - 1]!.size < size)) throw new RangeError('unaligned subtree');
+    let node = { size, hash };
+    while (this.stack.length && this.stack[this.stack.length - 1]!.size === node.size) {
+      const left = this.stack.pop()!;
+      node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
+    }
+    this.stack.push(node);
+    this.count += size;
+  }
+
+  /** The perfect subtrees, biggest first. */
+  nodes(): { size: number; hash: Hash }[] {
+    return this.stack.map((n) => ({ ...n }));
+  }
+
   clone(): CompactRange {
     const copy = new CompactRange();
     copy.stack.push(...this.stack.map((n) => ({ ...n })));
