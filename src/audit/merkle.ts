@@ -4,18 +4,30 @@
  * Verification follows RFC 9162 §2.1.3.2 and §2.1.4.2 (as in transparency-dev/merkle), and is
  * gated by that project's published test vectors.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 export type Hash = Buffer;
 
-export const EMPTY_ROOT: Hash = createHash('sha256').digest();
+/** One-shot SHA-256 (crypto.hash, Node ≥ 20.12: about twice as fast as createHash for small inputs). */
+type OneShot = (algorithm: string, data: Buffer | string, encoding: 'buffer') => Buffer;
+const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
+export const sha256: (data: Buffer | string) => Buffer = oneShot
+  ? (data) => oneShot('sha256', data, 'buffer')
+  : (data) => crypto.createHash('sha256').update(data).digest();
+
+export const EMPTY_ROOT: Hash = sha256(Buffer.alloc(0));
 
 export function leafHash(data: Buffer | string): Hash {
-  return createHash('sha256').update(Buffer.from([0])).update(data).digest();
+  return sha256(Buffer.concat([Buffer.from([0]), typeof data === 'string' ? Buffer.from(data, 'utf8') : data]));
 }
 
+const nodeBuf = Buffer.alloc(65);
+nodeBuf[0] = 1;
+
 export function nodeHash(left: Hash, right: Hash): Hash {
-  return createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest();
+  left.copy(nodeBuf, 1);
+  right.copy(nodeBuf, 33);
+  return sha256(nodeBuf);
 }
 
 /** The largest power of two strictly below n (n ≥ 2). */
