@@ -9,6 +9,11 @@ import { hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from './leaf';
 import { CompactRange, consistencyProof, Hash, inclusionProof, rootOf, SubtreeCache } from './merkle';
 import { checkpointText, ed25519Raw, ed25519Signer, NoteSigner, NoteVerifier, openNote, parseCheckpointText, parseNote, parseVerifierKey, SIG_ED25519, signNote, verifierKey } from './note';
 import { CHUNK, ChunkResult, rowSource, verifyChunk } from './verify-chunk';
+import { CHUNK_SQL, ChunkTask, textRowSource } from './verify-worker';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PoolClient } from 'pg';
 
 /** Advisory lock key held (per transaction) by whichever instance seals. */
 export const SEAL_LOCK_KEY = 7_109_002;
@@ -310,7 +315,7 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
    * held outside (witnesses, receipts' notes) is no larger than the log and consistent with it,
    * and that enough witnesses cosigned. Answers the first failure.
    */
-  async verify(opts: { notes?: ExternalCheckpoint[] } = {}): Promise<VerifyReport> {
+  async verify(opts: { notes?: ExternalCheckpoint[]; parallel?: boolean } = {}): Promise<VerifyReport> {
     const evidence = this.witnessSource ? await this.witnessSource.evidence() : undefined;
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
@@ -326,21 +331,78 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
         quorum: evidence ? { required: evidence.quorum, newestSize: evidence.newestSize, witnesses: evidence.configured.map((w) => w.name) } : undefined,
       });
       const probes = verifier.probeSizes();
-      for (let start = 0; ; start += CHUNK) {
-        const rows = (await runner.query(
-          `SELECT ${LEAF_COLUMNS} FROM audit_events a WHERE a.leaf_index >= $1 AND a.leaf_index < $2 ORDER BY a.leaf_index`,
-          [start, start + CHUNK],
-        )) as LeafRow[];
-        const result = verifyChunk(rowSource(rows), start, start + CHUNK, probes);
-        const failure = await verifier.addChunk(result);
+      const [{ n }] = (await runner.query(`SELECT coalesce(max(leaf_index) + 1, 0)::bigint::text AS n FROM audit_events`)) as [{ n: string }];
+      const sealed = Number(n);
+      const chunks = Array.from({ length: Math.ceil(sealed / CHUNK) }, (_, i) => ({ start: i * CHUNK, end: (i + 1) * CHUNK, probes }));
+      if (opts.parallel ?? sealed > CHUNK) {
+        const [{ snapshot }] = (await runner.query('SELECT pg_export_snapshot() AS snapshot')) as [{ snapshot: string }];
+        const failure = await this.verifyInWorkers(chunks, snapshot, verifier);
         if (failure) return failure;
-        if (rows.length < CHUNK) break;
+      } else {
+        // The query runner's own pg client, so the rows come as raw text in the same snapshot.
+        const client = (runner as unknown as { databaseConnection: PoolClient }).databaseConnection;
+        for (const task of chunks) {
+          const { rows } = await client.query({ text: CHUNK_SQL, values: [task.start, task.end], rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
+          const failure = await verifier.addChunk(verifyChunk(textRowSource(rows), task.start, task.end, task.probes));
+          if (failure) return failure;
+        }
       }
       return verifier.finish({ requireCoverage: true });
     } finally {
       await runner.query('ROLLBACK').catch(() => undefined);
       await runner.release();
     }
+  }
+
+  /**
+   * Verifies chunks in worker threads (one connection each, in the exported snapshot), joining the
+   * results in order; memory stays bounded by the chunks in flight.
+   */
+  private async verifyInWorkers(chunks: ChunkTask[], snapshot: string, verifier: LogVerifier): Promise<VerifyReport | null> {
+    const count = Math.max(1, Math.min(availableParallelism(), 4, chunks.length));
+    const ts = __filename.endsWith('.ts');
+    const file = join(__dirname, ts ? 'verify-worker.ts' : 'verify-worker.js');
+    const workers = Array.from({ length: count }, () => new Worker(file, { workerData: { role: 'audit-verify', url: this.config.databaseUrl, snapshot }, execArgv: ts ? ['-r', 'ts-node/register/transpile-only'] : [] }));
+    const done = new Map<number, ChunkResult>();
+    let nextTask = 0;
+    let nextResult = 0;
+    let failure: VerifyReport | null = null;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let active = 0;
+        const feed = (w: Worker) => {
+          if (failure || nextTask >= chunks.length) {
+            if (active === 0) resolve();
+            return;
+          }
+          active++;
+          w.postMessage(chunks[nextTask++]);
+        };
+        const drain = async () => {
+          while (!failure && done.has(nextResult)) {
+            const r = done.get(nextResult)!;
+            done.delete(nextResult);
+            nextResult++;
+            failure = await verifier.addChunk(r);
+          }
+        };
+        let draining = Promise.resolve();
+        for (const w of workers) {
+          w.on('error', reject);
+          w.on('message', (m: { ready?: boolean; ok?: boolean; result?: ChunkResult; error?: string }) => {
+            if (m.ready) return feed(w);
+            if (!m.ok) return reject(new Error(m.error ?? 'verify worker failed'));
+            active--;
+            const r = reviveChunk(m.result!);
+            done.set(r.start / CHUNK, r);
+            draining = draining.then(drain).then(() => feed(w), reject);
+          });
+        }
+      });
+    } finally {
+      for (const w of workers) void w.terminate();
+    }
+    return failure;
   }
 
   /** Each configured witness's largest stored cosignature, checked again against the stored note. */
@@ -367,6 +429,12 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     }
     return out;
   }
+}
+
+/** Buffers come back from a worker as plain Uint8Arrays. */
+function reviveChunk(r: ChunkResult): ChunkResult {
+  const buf = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  return { ...r, probes: r.probes.map((p) => ({ size: p.size, nodes: p.nodes.map((n) => ({ size: n.size, hash: buf(n.hash) })) })), end: r.end.map((n) => ({ size: n.size, hash: buf(n.hash) })) };
 }
 
 type KeyLookup = (kid: string) => import('node:crypto').KeyObject | Uint8Array | undefined | Promise<import('node:crypto').KeyObject | Uint8Array | undefined>;
@@ -412,6 +480,7 @@ export class LogVerifier {
 
   /** Joins the next chunk (results must come in order, each starting where the last ended). */
   async addChunk(result: ChunkResult): Promise<VerifyReport | null> {
+    if (result.start !== this.range.size) return this.pending?.report ?? this.fail(this.range.size, `leaf ${this.range.size} is missing`);
     const base = this.range.clone();
     for (const probe of result.probes) {
       const at = base.clone();
