@@ -170,7 +170,7 @@ describe('witnessed checkpoints (C2SP signed notes, tlog-witness)', () => {
     const forged = (n: number, root = Buffer.alloc(32, 7)) => signNote(checkpointText({ origin: ORIGIN, size: n, rootHash: root }), logSigner);
 
     // Old size other than the stored one: 409 with the stored size.
-    let res = await post(`old 0\n\n${forged(size + 1)}`);
+    const res = await post(`old 0\n\n${forged(size + 1)}`);
     expect(res.status).toBe(409);
     expect(res.headers.get('content-type')).toBe('text/x.tlog.size');
     expect(await res.text()).toBe(`${size}\n`);

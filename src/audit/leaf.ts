@@ -86,9 +86,13 @@ export function canonicalJson(v: unknown): string {
       }
       return `{${parts.join(',')}}`;
     }
-    default:
-      throw new TypeError(`cannot serialise a ${typeof v} as JSON`);
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      break;
   }
+  throw new TypeError(`cannot serialise a ${typeof v} as JSON`);
 }
 
 const str = (s: string | null) => (s === null || s === undefined ? 'null' : JSON.stringify(s));

@@ -88,7 +88,7 @@ export class WitnessService implements WitnessSource, OnApplicationBootstrap, On
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await Promise.all(this.states.map((s) => s.inFlight?.catch(() => undefined)));
+    await Promise.all(this.states.map((s) => s.inFlight?.catch(() => undefined) ?? Promise.resolve()));
   }
 
   /** Each witness's lag, for a gauge (e.g. prom-client) and for the operator. */
