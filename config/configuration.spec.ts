@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { ed25519Raw, SIG_COSIGNATURE_V1, SIG_ED25519, verifierKey } from '../src/audit/note';
 import { ConfigError, loadConfig } from './configuration';
 
 describe('loadConfig', () => {
@@ -47,5 +49,41 @@ describe('loadConfig', () => {
       expect(lines.join('\n')).not.toContain('short-secret');
       expect(lines.join('\n')).toMatch(/METRICS_TOKEN[\s\S]*PROBLEM_BASE_URL/);
     }
+  });
+
+  it('derives the audit log origin from the issuer unless given', () => {
+    expect(loadConfig({}).auditLogOrigin).toBe('oie/exchange/audit-log');
+    expect(loadConfig({ JWT_ISSUER: 'https://exchange.example.jp/' }).auditLogOrigin).toBe('exchange.example.jp/audit-log');
+    expect(loadConfig({ AUDIT_LOG_ORIGIN: 'exchange.example.jp/log' }).auditLogOrigin).toBe('exchange.example.jp/log');
+    expect(() => loadConfig({ AUDIT_LOG_ORIGIN: 'has space' })).toThrow(ConfigError);
+    expect(() => loadConfig({ AUDIT_LOG_ORIGIN: 'a+b' })).toThrow(ConfigError);
+  });
+
+  it('reads witnesses as "<verifier key> <URL>" entries and checks them', () => {
+    const pub = ed25519Raw(generateKeyPairSync('ed25519').publicKey);
+    const w1 = verifierKey('audit-office.example/w1', SIG_COSIGNATURE_V1, pub);
+    const w2 = verifierKey('city.example/w', SIG_COSIGNATURE_V1, pub);
+    const c = loadConfig({ AUDIT_WITNESSES: `${w1} https://w1.example/;\n ${w2} http://127.0.0.1:9000` });
+    expect(c.auditWitnesses).toEqual([
+      { name: 'audit-office.example/w1', url: 'https://w1.example', verifierKey: w1 },
+      { name: 'city.example/w', url: 'http://127.0.0.1:9000', verifierKey: w2 },
+    ]);
+    expect(c.auditWitnessQuorum).toBe(2);
+    expect(loadConfig({ AUDIT_WITNESSES: `${w1} https://w1.example`, AUDIT_WITNESS_QUORUM: '0' }).auditWitnessQuorum).toBe(0);
+    expect(loadConfig({}).auditWitnesses).toEqual([]);
+    const bad = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as ConfigError).lines.join('\n');
+      }
+      throw new Error('should have failed');
+    };
+    expect(bad({ AUDIT_WITNESSES: w1 })).toContain('each entry is');
+    expect(bad({ AUDIT_WITNESSES: `${verifierKey('w', SIG_ED25519, pub)} https://w.example` })).toContain('type 0x04');
+    expect(bad({ AUDIT_WITNESSES: `${w1} ftp://w.example` })).toContain('http(s)');
+    expect(bad({ AUDIT_WITNESSES: `${w1} https://a.example;${w1} https://b.example` })).toContain('listed twice');
+    expect(bad({ AUDIT_WITNESSES: `${w1.replace(/.$/, 'A')} https://a.example` })).toContain('AUDIT_WITNESSES');
+    expect(bad({ AUDIT_WITNESSES: `${w1} https://a.example`, AUDIT_WITNESS_QUORUM: '2' })).toContain('AUDIT_WITNESS_QUORUM');
   });
 });

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { resolve } from 'node:path';
 import { EnvironmentVariables } from './env.schema';
+import { NoteError, parseVerifierKey, SIG_COSIGNATURE_V1 } from '../src/audit/note';
 import policyJson from './policy.json';
 import measuresJson from './safeguard-measures.json';
 
@@ -45,6 +46,12 @@ export interface AppConfig {
   dataEncryptionKey?: string;
   /** How often the sealer adds new audit events to the Merkle log (at least every second by default). */
   auditSealIntervalMs: number;
+  /** Origin line of the checkpoints, also the name of the log's note key. */
+  auditLogOrigin: string;
+  /** Witnesses the sealer submits checkpoints to (c2sp.org/tlog-witness). */
+  auditWitnesses: WitnessConfig[];
+  /** Witnesses that must have cosigned the newest checkpoint for verification to pass. */
+  auditWitnessQuorum: number;
   bodyLimit: string;
   importBodyLimit: string;
   loginMaxFailures: number;
@@ -59,6 +66,51 @@ export interface AppConfig {
   problemBaseUrl?: string;
   policy: Policy;
   measures: MeasureCatalogue;
+}
+
+export interface WitnessConfig {
+  /** The witness's key name, from its verifier key. */
+  name: string;
+  /** Submission prefix: `<url>/add-checkpoint`; its read endpoint is `<url>/checkpoint?origin=…`. */
+  url: string;
+  /** `<name>+<hex key id>+<base64(0x04 ‖ Ed25519 public key)>` */
+  verifierKey: string;
+}
+
+/**
+ * AUDIT_WITNESSES: entries separated by ";" or newlines, each `<verifier key> <URL prefix>`, e.g.
+ * `audit-office.example/w1+1a2b3c4d+BP…= https://witness.audit-office.example`.
+ */
+export function parseWitnesses(text: string | undefined): { witnesses: WitnessConfig[]; errors: string[] } {
+  const witnesses: WitnessConfig[] = [];
+  const errors: string[] = [];
+  for (const [i, entry] of (text ?? '').split(/[;\n]/).map((e) => e.trim()).entries()) {
+    if (!entry) continue;
+    const [vkey, url, ...extra] = entry.split(/\s+/);
+    const where = `Invalid environment variable AUDIT_WITNESSES (entry ${i + 1})`;
+    if (!vkey || !url || extra.length) {
+      errors.push(`${where}: each entry is "<verifier key> <URL>"`);
+      continue;
+    }
+    try {
+      const v = parseVerifierKey(vkey);
+      if (v.type !== SIG_COSIGNATURE_V1) throw new NoteError('not a cosignature/v1 (type 0x04) key');
+      const u = new URL(url);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new NoteError('the URL must be http(s)');
+      if (u.search || u.hash || u.username || u.password) throw new NoteError('the URL must have no query, fragment or credentials');
+      if (witnesses.some((w) => w.name === v.name)) throw new NoteError(`witness ${v.name} is listed twice`);
+      witnesses.push({ name: v.name, url: u.toString().replace(/\/+$/, ''), verifierKey: vkey });
+    } catch (err) {
+      errors.push(`${where}: ${err instanceof TypeError ? 'the URL is not valid' : (err as Error).message}`);
+    }
+  }
+  return { witnesses, errors };
+}
+
+/** The default origin: JWT_ISSUER without its scheme, ":" as "/", then "/audit-log". */
+export function defaultOrigin(issuer: string): string {
+  const base = issuer.replace(/^[a-z][a-z0-9+.-]*:(\/\/)?/i, '').replace(/[:\s+]+/g, '/').replace(/\/+$/, '');
+  return `${base || 'oie'}/audit-log`.slice(0, 255);
 }
 
 /** A configuration problem: one line per bad variable, never a stack trace. */
@@ -84,7 +136,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     lines.push('Invalid environment: BOOTSTRAP_ADMIN_USERNAME and BOOTSTRAP_ADMIN_PASSWORD must be set together');
   }
   for (const problem of checkPolicyCategories(policyJson)) lines.push(`Invalid config/policy.json: ${problem}`);
+  const { witnesses, errors: witnessErrors } = parseWitnesses(vars.AUDIT_WITNESSES);
+  lines.push(...witnessErrors);
+  if (vars.AUDIT_WITNESS_QUORUM !== undefined && vars.AUDIT_WITNESS_QUORUM > witnesses.length)
+    lines.push(`Invalid environment: AUDIT_WITNESS_QUORUM=${vars.AUDIT_WITNESS_QUORUM} is more than the ${witnesses.length} witnesses in AUDIT_WITNESSES`);
   if (lines.length > 0) throw new ConfigError(lines);
+  const issuer = vars.JWT_ISSUER ?? 'urn:oie:exchange';
 
   return {
     port: vars.PORT ?? 3000,
@@ -98,7 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         ? { username: vars.BOOTSTRAP_ADMIN_USERNAME, password: vars.BOOTSTRAP_ADMIN_PASSWORD }
         : undefined,
     jwt: {
-      issuer: vars.JWT_ISSUER ?? 'urn:oie:exchange',
+      issuer,
       audience: vars.JWT_AUDIENCE ?? 'urn:oie:api',
       accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS ?? 600,
       signingKeyPem: vars.JWT_SIGNING_KEY,
@@ -107,6 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     auditSigningKeyPem: vars.AUDIT_SIGNING_KEY,
     dataEncryptionKey: vars.DATA_ENCRYPTION_KEY,
     auditSealIntervalMs: vars.AUDIT_SEAL_INTERVAL_MS ?? 1000,
+    auditLogOrigin: vars.AUDIT_LOG_ORIGIN ?? defaultOrigin(issuer),
+    auditWitnesses: witnesses,
+    auditWitnessQuorum: vars.AUDIT_WITNESS_QUORUM ?? witnesses.length,
     bodyLimit: vars.BODY_LIMIT ?? '256kb',
     importBodyLimit: vars.IMPORT_BODY_LIMIT ?? '10mb',
     loginMaxFailures: vars.LOGIN_MAX_FAILURES ?? 5,

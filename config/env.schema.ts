@@ -67,6 +67,21 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(60000)
   AUDIT_SEAL_INTERVAL_MS?: number;
 
+  /**
+   * The origin line of the log's checkpoints and the name of its note key (c2sp.org/tlog-checkpoint):
+   * a schema-less URL, unique to this deployment. Default derived from JWT_ISSUER.
+   */
+  @IsOptional() @IsString() @Matches(/^[\x21-\x2a\x2c-\x7e]{1,255}$/, { message: 'must be 1-255 printable ASCII characters, no space or plus sign (e.g. exchange.example.jp/audit-log)' })
+  AUDIT_LOG_ORIGIN?: string;
+
+  /** Witnesses, separated by ";" or newlines: each `<verifier key> <URL prefix>`. */
+  @IsOptional() @IsString() @MaxLength(8192)
+  AUDIT_WITNESSES?: string;
+
+  /** How many witnesses must have cosigned the newest checkpoint for POST /audit/verify to pass; default all. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(64)
+  AUDIT_WITNESS_QUORUM?: number;
+
   @IsOptional() @IsString() @Matches(/^\d+(kb|mb)$/i, { message: 'must look like 1mb or 512kb' })
   BODY_LIMIT?: string;
 

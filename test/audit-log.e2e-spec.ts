@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { AuditLogService } from '../src/audit/audit-log.service';
+import { hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from '../src/audit/leaf';
 import { verifyConsistency, verifyInclusion } from '../src/audit/merkle';
 import { verifyExport } from '../src/cli/audit-verify';
 import { createOrg, createStaff } from './support/factories';
@@ -84,6 +85,19 @@ describe('tamper-evident audit log', () => {
     expect(await offline(t, auditor)).toMatchObject({ ok: true });
   });
 
+  it('refuses UPDATE, DELETE and TRUNCATE of checkpoints and cosignatures', async () => {
+    for (const sql of [
+      'TRUNCATE audit_checkpoints',
+      'TRUNCATE audit_cosignatures',
+      'DELETE FROM audit_checkpoints',
+      `UPDATE audit_checkpoints SET note = 'x'`,
+    ])
+      await expect(t.db.query(sql)).rejects.toThrow(/append-only/);
+    await t.db.query(`INSERT INTO audit_cosignatures (tree_size, witness, cosigned_at, signature_line) VALUES (1, 'w', now(), 'x')`);
+    await expect(t.db.query(`UPDATE audit_cosignatures SET signature_line = 'y'`)).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`DELETE FROM audit_cosignatures`)).rejects.toThrow(/append-only/);
+  });
+
   it('searches with filters and cursor pagination, and audits the auditor', async () => {
     const page = await t.http.get(`${API}/audit/events?action=organization.create&limit=2`).set(bearer(auditor)).expect(200);
     expect(page.body.items).toHaveLength(2);
@@ -127,6 +141,8 @@ describe('tampering is found by POST /audit/verify and by the offline verifier',
 
   async function bothReport() {
     const online = (await t.http.post(`${API}/audit/verify`).set(bearer(auditor)).expect(200)).body;
+    // Large logs are verified in worker threads (one connection each, in one exported snapshot): the same answer.
+    expect(await t.app.get(AuditLogService).verify({ parallel: true })).toEqual(online);
     const off = await offline(t, auditor);
     return { online, off };
   }
@@ -156,6 +172,21 @@ describe('tampering is found by POST /audit/verify and by the offline verifier',
     const { online, off } = await bothReport();
     expect(online).toMatchObject({ ok: false, firstBadIndex: 6 });
     expect(off).toMatchObject({ ok: false, firstBadIndex: 6 });
+  });
+
+  it('names the index of a forged event inserted with a correct hash of its own', async () => {
+    const k = 9;
+    await t.db.query(`UPDATE audit_events SET leaf_index = leaf_index + 100000 WHERE leaf_index >= $1`, [k]);
+    await t.db.query(`UPDATE audit_events SET leaf_index = leaf_index - 100000 + 1 WHERE leaf_index >= 100000`);
+    await t.db.query(
+      `INSERT INTO audit_events (actor_type, action, resource_type, outcome, leaf_index, leaf_hash) VALUES ('system', 'forged.event', 'route', 'success', $1, '\\x00')`,
+      [k],
+    );
+    const [row] = (await t.db.query(`SELECT ${LEAF_COLUMNS} FROM audit_events a WHERE a.leaf_index = $1`, [k])).rows as LeafRow[];
+    await t.db.query(`UPDATE audit_events SET leaf_hash = $1 WHERE leaf_index = $2`, [hashLeafEvent(toLeafEvent(row!, k)), k]);
+    const { online, off } = await bothReport();
+    expect(online).toMatchObject({ ok: false, firstBadIndex: k });
+    expect(off).toMatchObject({ ok: false, firstBadIndex: k });
   });
 
   it('finds two swapped events', async () => {

@@ -113,6 +113,8 @@ const GRID: [route: string, cells: string][] = [
   ['GET /api/v1/audit/events',                      '401  403  403  ok   403  403  403  403  403  403  403'],
   ['GET /api/v1/audit/events/export',               '401  403  403  ok   403  403  403  403  403  403  403'],
   ['GET /api/v1/audit/checkpoints/latest',          '401  403  403  ok   403  403  403  ok   ok   ok   403'],
+  ['GET /api/v1/audit/checkpoints/latest.note',     '401  403  403  ok   403  403  403  ok   ok   ok   403'],
+  ['GET /api/v1/audit/verifier-key',                'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
   ['GET /api/v1/audit/checkpoints',                 '401  403  403  ok   403  403  403  403  403  403  403'],
   ['GET /api/v1/audit/events/:index/proof',         '401  403  403  ok   403  403  403  403  403  403  403'],
   ['GET /api/v1/audit/consistency',                 '401  403  403  ok   403  403  403  403  403  403  403'],

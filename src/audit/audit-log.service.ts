@@ -6,7 +6,14 @@ import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig } from '../../config/configuration';
 import { KeysService } from '../auth/keys.service';
 import { hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from './leaf';
-import { CompactRange, consistencyProof, Hash, inclusionProof, rootOf } from './merkle';
+import { CompactRange, consistencyProof, Hash, inclusionProof, rootOf, SubtreeCache } from './merkle';
+import { checkpointText, ed25519Raw, ed25519Signer, NoteSigner, NoteVerifier, openNote, parseCheckpointText, parseNote, parseVerifierKey, SIG_ED25519, signNote, verifierKey } from './note';
+import { CHUNK, ChunkResult, rowSource, verifyChunk } from './verify-chunk';
+import { CHUNK_SQL, ChunkTask, textRowSource } from './verify-worker';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PoolClient } from 'pg';
 
 /** Advisory lock key held (per transaction) by whichever instance seals. */
 export const SEAL_LOCK_KEY = 7_109_002;
@@ -19,6 +26,8 @@ export interface Checkpoint {
   time: string;
   keyId: string;
   signature: string;
+  /** The same checkpoint as a C2SP signed note (c2sp.org/tlog-checkpoint), witnesses' cosignatures appended where asked. */
+  note?: string | null;
 }
 
 export interface VerifyReport {
@@ -28,6 +37,32 @@ export interface VerifyReport {
   firstBadIndex?: number;
   badCheckpoint?: number;
   reason?: string;
+  /** Witnesses that cosigned the newest checkpoint (or a later consistent one), and how many must. */
+  witnesses?: { cosigned: string[]; missing: string[]; quorum: number };
+}
+
+/** A checkpoint held outside the database: a witness's latest cosigned one, or a note a receipt carried. */
+export interface ExternalCheckpoint {
+  /** Who holds it, for the report ("witness audit-office.example/w1", "note 2"). */
+  source: string;
+  size: number;
+  rootHash: Buffer;
+  /** The witness whose cosignature it carries, when it counts towards the quorum. */
+  witness?: string;
+}
+
+/** What the witnesses say, gathered just before a verification. */
+export interface WitnessEvidence {
+  /** The newest checkpoint when the witnesses were asked; a witness counts when it cosigned this size or more. */
+  newestSize: number;
+  checkpoints: ExternalCheckpoint[];
+  /** Stored cosignatures: the largest tree size each witness cosigned, checked against the stored note at verify time. */
+  configured: { name: string; verifier: NoteVerifier }[];
+  quorum: number;
+}
+
+export interface WitnessSource {
+  evidence(): Promise<WitnessEvidence>;
 }
 
 interface CheckpointRow {
@@ -36,10 +71,19 @@ interface CheckpointRow {
   created_at: Date;
   key_id: string;
   signature: string;
+  note?: string | null;
+  cosignatures?: string | null;
 }
 
 export function toCheckpoint(r: CheckpointRow): Checkpoint {
-  return { treeSize: Number(r.tree_size), rootHash: r.root_hash.toString('base64'), time: new Date(r.created_at).toISOString(), keyId: r.key_id, signature: r.signature };
+  return {
+    treeSize: Number(r.tree_size),
+    rootHash: r.root_hash.toString('base64'),
+    time: new Date(r.created_at).toISOString(),
+    keyId: r.key_id,
+    signature: r.signature,
+    note: r.note ? r.note + (r.cosignatures ?? '') : null,
+  };
 }
 
 /** The payload a checkpoint signature covers. */
@@ -57,6 +101,11 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
   private range = new CompactRange();
   private timer?: NodeJS.Timeout;
   private sealing?: Promise<number>;
+  private signer?: NoteSigner;
+  private witnessSource?: WitnessSource;
+  private readonly sealedListeners: ((treeSize: number) => void)[] = [];
+  /** Subtree roots for consistency proofs to witnesses (no full re-read per proof). */
+  readonly subtrees = new SubtreeCache((from, to) => this.leafHashes(to, undefined, from));
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -72,6 +121,34 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.sealing?.catch(() => undefined);
+  }
+
+  /** The note key: the checkpoint Ed25519 key under the origin's name (c2sp.org/signed-note type 0x01). */
+  get noteSigner(): NoteSigner {
+    this.signer ??= ed25519Signer(this.config.auditLogOrigin, this.keys.checkpoint.privateKey);
+    return this.signer;
+  }
+
+  get origin(): string {
+    return this.config.auditLogOrigin;
+  }
+
+  /** `<origin>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>` */
+  verifierKey(): string {
+    return verifierKey(this.config.auditLogOrigin, SIG_ED25519, ed25519Raw(this.keys.checkpoint.publicKey));
+  }
+
+  noteVerifier(): NoteVerifier {
+    return parseVerifierKey(this.verifierKey());
+  }
+
+  /** Called after each checkpoint this instance seals (the witness submitter listens). */
+  onSealed(listener: (treeSize: number) => void): void {
+    this.sealedListeners.push(listener);
+  }
+
+  attachWitnesses(source: WitnessSource): void {
+    this.witnessSource = source;
   }
 
   /** Seals what is committed and unsealed now; answers how many events it sealed (0 when another instance holds the lock). */
@@ -126,9 +203,18 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
       const key = this.keys.checkpoint;
       const payload = checkpointPayload({ treeSize: next, rootHash: root.toString('base64'), time });
       const signature = await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'oie-checkpoint' }).sign(key.privateKey);
-      await runner.query(`INSERT INTO audit_checkpoints (tree_size, root_hash, created_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)`, [next, root, time, key.kid, signature]);
+      const note = signNote(checkpointText({ origin: this.config.auditLogOrigin, size: next, rootHash: root }), this.noteSigner);
+      await runner.query(`INSERT INTO audit_checkpoints (tree_size, root_hash, created_at, key_id, signature, note) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        next,
+        root,
+        time,
+        key.kid,
+        signature,
+        note,
+      ]);
       await runner.commitTransaction();
       this.range = staged;
+      for (const listener of this.sealedListeners) listener(next);
       return rows.length;
     } catch (err) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
@@ -172,8 +258,12 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     return entry.value;
   }
 
+  /** The latest checkpoint; its note carries the witnesses' cosignatures received so far. */
   async latestCheckpoint(): Promise<Checkpoint | null> {
-    const rows = (await this.dataSource.query(`SELECT * FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1`)) as CheckpointRow[];
+    const rows = (await this.dataSource.query(
+      `SELECT c.*, (SELECT string_agg(s.signature_line, '' ORDER BY s.witness) FROM audit_cosignatures s WHERE s.tree_size = c.tree_size) AS cosignatures
+         FROM audit_checkpoints c ORDER BY c.tree_size DESC LIMIT 1`,
+    )) as CheckpointRow[];
     return rows[0] ? toCheckpoint(rows[0]) : null;
   }
 
@@ -219,61 +309,217 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     };
   }
 
-  /** Recomputes every leaf from its event and every checkpoint from the leaves; answers the first failure. */
-  async verify(): Promise<VerifyReport> {
-    const checkpoints = ((await this.dataSource.query(`SELECT * FROM audit_checkpoints ORDER BY tree_size`)) as CheckpointRow[]).map(toCheckpoint);
-    const verifier = new LogVerifier(checkpoints, (kid) => this.keys.checkpoint.kid === kid ? this.keys.checkpoint.publicKey : undefined);
-    let after = -1;
-    for (;;) {
-      const rows = (await this.dataSource.query(
-        `SELECT ${LEAF_COLUMNS} FROM audit_events a WHERE a.leaf_index > $1 ORDER BY a.leaf_index LIMIT ${VERIFY_BATCH}`,
-        [after],
-      )) as LeafRow[];
-      for (const row of rows) {
-        const failure = await verifier.add(row);
+  /**
+   * Recomputes every leaf from its event and every checkpoint from the leaves, in one consistent
+   * snapshot; checks that the newest checkpoint covers every sealed event, that every checkpoint
+   * held outside (witnesses, receipts' notes) is no larger than the log and consistent with it,
+   * and that enough witnesses cosigned. Answers the first failure.
+   */
+  async verify(opts: { notes?: ExternalCheckpoint[]; parallel?: boolean } = {}): Promise<VerifyReport> {
+    const evidence = this.witnessSource ? await this.witnessSource.evidence() : undefined;
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const checkpoints = ((await runner.query(`SELECT * FROM audit_checkpoints ORDER BY tree_size`)) as CheckpointRow[]).map(toCheckpoint);
+      const external = [...(evidence?.checkpoints ?? []), ...(opts.notes ?? [])];
+      if (evidence) external.push(...(await this.storedCosignatures(runner.query.bind(runner), evidence.configured, checkpoints)));
+      const verifier = new LogVerifier(checkpoints, (kid) => (this.keys.checkpoint.kid === kid ? this.keys.checkpoint.publicKey : undefined), {
+        noteVerifier: this.noteVerifier(),
+        origin: this.config.auditLogOrigin,
+        external,
+        quorum: evidence ? { required: evidence.quorum, newestSize: evidence.newestSize, witnesses: evidence.configured.map((w) => w.name) } : undefined,
+      });
+      const probes = verifier.probeSizes();
+      const [{ n }] = (await runner.query(`SELECT coalesce(max(leaf_index) + 1, 0)::bigint::text AS n FROM audit_events`)) as [{ n: string }];
+      const sealed = Number(n);
+      const chunks = Array.from({ length: Math.ceil(sealed / CHUNK) }, (_, i) => ({ start: i * CHUNK, end: (i + 1) * CHUNK, probes }));
+      if (opts.parallel ?? sealed > CHUNK) {
+        const [{ snapshot }] = (await runner.query('SELECT pg_export_snapshot() AS snapshot')) as [{ snapshot: string }];
+        const failure = await this.verifyInWorkers(chunks, snapshot, verifier);
         if (failure) return failure;
+      } else {
+        // The query runner's own pg client, so the rows come as raw text in the same snapshot.
+        const client = (runner as unknown as { databaseConnection: PoolClient }).databaseConnection;
+        for (const task of chunks) {
+          const { rows } = await client.query({ text: CHUNK_SQL, values: [task.start, task.end], rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
+          const failure = await verifier.addChunk(verifyChunk(textRowSource(rows), task.start, task.end, task.probes));
+          if (failure) return failure;
+        }
       }
-      if (rows.length < VERIFY_BATCH) break;
-      after = Number(rows[rows.length - 1]!.leaf_index);
+      return verifier.finish({ requireCoverage: true });
+    } finally {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      await runner.release();
     }
-    return verifier.finish();
   }
+
+  /**
+   * Verifies chunks in worker threads (one connection each, in the exported snapshot), joining the
+   * results in order; memory stays bounded by the chunks in flight.
+   */
+  private async verifyInWorkers(chunks: ChunkTask[], snapshot: string, verifier: LogVerifier): Promise<VerifyReport | null> {
+    const count = Math.max(1, Math.min(availableParallelism(), 4, chunks.length));
+    const ts = __filename.endsWith('.ts');
+    const file = join(__dirname, ts ? 'verify-worker.ts' : 'verify-worker.js');
+    const workers = Array.from({ length: count }, () => new Worker(file, { workerData: { role: 'audit-verify', url: this.config.databaseUrl, snapshot }, execArgv: ts ? ['-r', 'ts-node/register/transpile-only'] : [] }));
+    const done = new Map<number, ChunkResult>();
+    let nextTask = 0;
+    let nextResult = 0;
+    let failure: VerifyReport | null = null;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let active = 0;
+        const feed = (w: Worker) => {
+          if (failure || nextTask >= chunks.length) {
+            if (active === 0) resolve();
+            return;
+          }
+          active++;
+          w.postMessage(chunks[nextTask++]);
+        };
+        const drain = async () => {
+          while (!failure && done.has(nextResult)) {
+            const r = done.get(nextResult)!;
+            done.delete(nextResult);
+            nextResult++;
+            failure = await verifier.addChunk(r);
+          }
+        };
+        let draining = Promise.resolve();
+        for (const w of workers) {
+          w.on('error', reject);
+          w.on('message', (m: { ready?: boolean; ok?: boolean; result?: ChunkResult; error?: string }) => {
+            if (m.ready) return feed(w);
+            if (!m.ok) return reject(new Error(m.error ?? 'verify worker failed'));
+            active--;
+            const r = reviveChunk(m.result!);
+            done.set(r.start / CHUNK, r);
+            draining = draining.then(drain).then(() => feed(w), reject);
+          });
+        }
+      });
+    } finally {
+      for (const w of workers) void w.terminate();
+    }
+    return failure;
+  }
+
+  /** Each configured witness's largest stored cosignature, checked again against the stored note. */
+  private async storedCosignatures(
+    query: (sql: string, params?: unknown[]) => Promise<unknown>,
+    witnesses: { name: string; verifier: NoteVerifier }[],
+    checkpoints: Checkpoint[],
+  ): Promise<ExternalCheckpoint[]> {
+    const rows = (await query(
+      `SELECT DISTINCT ON (witness) witness, tree_size::text AS tree_size, signature_line FROM audit_cosignatures ORDER BY witness, tree_size DESC`,
+    )) as { witness: string; tree_size: string; signature_line: string }[];
+    const out: ExternalCheckpoint[] = [];
+    for (const row of rows) {
+      const w = witnesses.find((x) => x.name === row.witness);
+      const cp = checkpoints.find((c) => c.treeSize === Number(row.tree_size));
+      if (!w || !cp?.note) continue;
+      try {
+        const text = parseNote(cp.note).text;
+        openNote(`${text}\n${row.signature_line}`, [w.verifier]);
+        out.push({ source: `witness ${w.name} (stored cosignature)`, size: cp.treeSize, rootHash: Buffer.from(cp.rootHash, 'base64'), witness: w.name });
+      } catch {
+        // A stored line that does not verify is no evidence.
+      }
+    }
+    return out;
+  }
+}
+
+/** Buffers come back from a worker as plain Uint8Arrays. */
+function reviveChunk(r: ChunkResult): ChunkResult {
+  const buf = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  return { ...r, probes: r.probes.map((p) => ({ size: p.size, nodes: p.nodes.map((n) => ({ size: n.size, hash: buf(n.hash) })) })), end: r.end.map((n) => ({ size: n.size, hash: buf(n.hash) })) };
 }
 
 type KeyLookup = (kid: string) => import('node:crypto').KeyObject | Uint8Array | undefined | Promise<import('node:crypto').KeyObject | Uint8Array | undefined>;
 
+interface VerifierOptions {
+  /** Checks each checkpoint's note (signature, origin, size and root) where there is one. */
+  noteVerifier?: NoteVerifier;
+  origin?: string;
+  /** Checkpoints held outside the database: each must be no larger than the log and consistent with it. */
+  external?: ExternalCheckpoint[];
+  quorum?: { required: number; newestSize: number; witnesses: string[] };
+}
+
 /**
  * Streams leaves in index order and checks, in this order: no gap, the leaf hash recomputed from the
- * event equals the stored one, and at each checkpoint size the root and the signature. Shared by
+ * event equals the stored one, and at each checkpoint size the root and the signatures. Shared by
  * POST /audit/verify and the offline verifier.
  */
 export class LogVerifier {
   private readonly range = new CompactRange();
   private cpIndex = 0;
   private verified = 0;
+  private readonly rootsAt = new Map<number, Hash>();
+  /** A checkpoint root that failed: reported unless the leaves just after it name the exact bad index. */
+  private pending?: { report: VerifyReport; from: number; upto: number; deadline: number };
 
   constructor(
     private readonly checkpoints: Checkpoint[],
     private readonly keyFor: KeyLookup,
+    private readonly opts: VerifierOptions = {},
   ) {}
 
-  async add(row: LeafRow): Promise<VerifyReport | null> {
-    const expected = this.range.size;
-    const index = Number(row.leaf_index);
-    if (index !== expected) return this.fail(expected, index > expected ? `leaf ${expected} is missing` : `leaf ${index} appears twice`);
-    const recomputed = hashLeafEvent(toLeafEvent(row, index));
-    if (!row.leaf_hash || !recomputed.equals(row.leaf_hash)) return this.fail(index, `event at leaf ${index} does not match its sealed hash (changed, swapped or inserted)`);
-    this.range.append(recomputed);
-    return this.checkAt(this.range.size);
+  /** Every size at which a root is needed. */
+  probeSizes(): number[] {
+    return [...new Set([...this.checkpoints.map((c) => c.treeSize), ...(this.opts.external ?? []).map((e) => e.size)])].sort((a, b) => a - b);
   }
 
-  private async checkAt(size: number): Promise<VerifyReport | null> {
+  async add(row: LeafRow): Promise<VerifyReport | null> {
+    const start = this.range.size;
+    const result = verifyChunk(rowSource([row]), start, start + 1, this.probeSizes());
+    return this.addChunk(result);
+  }
+
+  /** Joins the next chunk (results must come in order, each starting where the last ended). */
+  async addChunk(result: ChunkResult): Promise<VerifyReport | null> {
+    if (result.start !== this.range.size) return this.pending?.report ?? this.fail(this.range.size, `leaf ${this.range.size} is missing`);
+    const base = this.range.clone();
+    for (const probe of result.probes) {
+      const at = base.clone();
+      for (const n of probe.nodes) at.appendNode(n.size, n.hash);
+      this.rootsAt.set(probe.size, at.root());
+      const failure = await this.checkAt(probe.size, at.root());
+      if (failure) return failure;
+    }
+    if (result.failure) {
+      const f = result.failure;
+      if (this.pending) {
+        const p = this.pending;
+        if (f.shiftedFrom !== undefined && f.shiftedFrom >= p.from && f.shiftedFrom < p.upto) return { ...this.fail(f.index, f.reason), badCheckpoint: p.report.badCheckpoint };
+        return p.report;
+      }
+      return this.fail(f.index, f.reason);
+    }
+    for (const n of result.end) this.range.appendNode(n.size, n.hash);
+    if (this.pending && this.range.size >= this.pending.deadline) return this.pending.report;
+    return null;
+  }
+
+  private async checkAt(size: number, root: Hash): Promise<VerifyReport | null> {
     while (this.cpIndex < this.checkpoints.length && this.checkpoints[this.cpIndex]!.treeSize === size) {
       const cp = this.checkpoints[this.cpIndex]!;
       const prev = this.cpIndex > 0 ? this.checkpoints[this.cpIndex - 1]!.treeSize : 0;
-      if (this.range.root().toString('base64') !== cp.rootHash)
-        return { ...this.fail(prev, `checkpoint ${cp.treeSize}: the root of the log does not match; the first bad leaf is at or after ${prev}`), badCheckpoint: cp.treeSize };
+      if (this.pending) return null;
+      if (root.toString('base64') !== cp.rootHash) {
+        // Wait a few leaves: an event moved up by an insertion names the exact index.
+        this.pending = {
+          report: { ...this.fail(prev, `checkpoint ${cp.treeSize}: the root of the log does not match; the first bad leaf is at or after ${prev}`), badCheckpoint: cp.treeSize },
+          from: prev,
+          upto: cp.treeSize,
+          deadline: cp.treeSize + 64,
+        };
+        return null;
+      }
       if (!(await this.signatureOk(cp))) return { ...this.fail(prev, `checkpoint ${cp.treeSize}: the signature does not verify`), badCheckpoint: cp.treeSize };
+      if (!this.noteOk(cp)) return { ...this.fail(prev, `checkpoint ${cp.treeSize}: its signed note does not verify or does not match`), badCheckpoint: cp.treeSize };
       this.verified++;
       this.cpIndex++;
     }
@@ -291,10 +537,42 @@ export class LogVerifier {
     }
   }
 
-  finish(): VerifyReport {
+  private noteOk(cp: Checkpoint): boolean {
+    if (!this.opts.noteVerifier || !cp.note) return true;
+    try {
+      const opened = openNote(cp.note, [this.opts.noteVerifier]);
+      const body = parseCheckpointText(opened.text);
+      return body.origin === this.opts.origin && body.size === cp.treeSize && body.rootHash.toString('base64') === cp.rootHash;
+    } catch {
+      return false;
+    }
+  }
+
+  finish(opts: { requireCoverage?: boolean } = {}): VerifyReport {
+    if (this.pending) return this.pending.report;
+    const size = this.range.size;
     const pending = this.checkpoints[this.cpIndex];
-    if (pending) return { ...this.fail(this.range.size, `checkpoint ${pending.treeSize} covers leaves that are missing from ${this.range.size} on`), badCheckpoint: pending.treeSize };
-    return { ok: true, treeSize: this.range.size, checkpointsVerified: this.verified };
+    if (pending) return { ...this.fail(size, `checkpoint ${pending.treeSize} covers leaves that are missing from ${size} on`), badCheckpoint: pending.treeSize };
+    const newest = this.checkpoints[this.checkpoints.length - 1]?.treeSize ?? 0;
+    if (opts.requireCoverage && size > newest)
+      return this.fail(newest, `leaves ${newest} to ${size - 1} are sealed but no checkpoint covers them (checkpoints after ${newest} were removed?)`);
+    for (const e of [...(this.opts.external ?? [])].sort((a, b) => a.size - b.size)) {
+      if (e.size > size)
+        return { ...this.fail(size, `${e.source} holds a checkpoint of tree size ${e.size}, larger than the log (${size}): leaves from ${size} on are missing`), badCheckpoint: e.size };
+      const root = e.size === 0 ? rootOf([]) : this.rootsAt.get(e.size);
+      if (!root || !root.equals(e.rootHash))
+        return { ok: false, treeSize: size, checkpointsVerified: this.verified, badCheckpoint: e.size, reason: `${e.source} holds a checkpoint of tree size ${e.size} whose root differs from the log's: the log was changed below ${e.size}` };
+    }
+    const report: VerifyReport = { ok: true, treeSize: size, checkpointsVerified: this.verified };
+    const q = this.opts.quorum;
+    if (q) {
+      const cosigned = q.witnesses.filter((w) => (this.opts.external ?? []).some((e) => e.witness === w && e.size >= q.newestSize));
+      const missing = q.witnesses.filter((w) => !cosigned.includes(w));
+      report.witnesses = { cosigned, missing, quorum: q.required };
+      if (cosigned.length < q.required)
+        return { ...report, ok: false, reason: `only ${cosigned.length} of the ${q.required} required witnesses cosigned the newest checkpoint (tree size ${q.newestSize}); missing: ${missing.join(', ')}` };
+    }
+    return report;
   }
 
   private fail(index: number, reason: string): VerifyReport {

@@ -1,12 +1,27 @@
-import { Body, Controller, Get, HttpCode, Injectable, Param, PipeTransform, Post, Query, Res } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, HttpCode, Inject, Injectable, Param, PipeTransform, Post, Query, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { Public } from '../auth/decorators';
+import { APP_CONFIG } from '../../config/configuration';
+import type { AppConfig } from '../../config/configuration';
+import { NoteError, openNote, parseCheckpointText, parseVerifierKey } from './note';
 import type { Response } from 'express';
 import { Authorize } from '../auth/decorators';
 import { NotFoundError, RuleViolationError } from '../common/domain-error';
 import { AuditLogService } from './audit-log.service';
 import { AuditQueryService } from './audit-query.service';
 import { AuditService } from './audit.service';
-import { AuditExportDto, AuditSearchDto, CheckpointsQueryDto, ConsistencyQueryDto, ProofQueryDto, VerifyLogDto } from './dto/audit-query.dto';
+import {
+  AuditExportDto,
+  AuditSearchDto,
+  CheckpointPageView,
+  CheckpointsQueryDto,
+  CheckpointView,
+  ConsistencyQueryDto,
+  ProofQueryDto,
+  VerifyLogDto,
+  VerifyReportView,
+} from './dto/audit-query.dto';
+import type { ExternalCheckpoint } from './audit-log.service';
 import { BadRequestError } from '../common/domain-error';
 
 /** A leaf index in plain decimal: no spaces, signs, hex or exponents. */
@@ -26,6 +41,7 @@ export class AuditController {
     private readonly log: AuditLogService,
     private readonly query: AuditQueryService,
     private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('events')
@@ -51,7 +67,8 @@ export class AuditController {
   }
 
   @Get('checkpoints/latest')
-  @Authorize({ roles: ['auditor'], scopes: ['disclosures:read'], summary: 'The latest signed checkpoint (tree size, root hash, time, Ed25519 JWS)' })
+  @Authorize({ roles: ['auditor'], scopes: ['disclosures:read'], summary: 'The latest signed checkpoint (tree size, root hash, time, Ed25519 JWS, and as a C2SP signed note with cosignatures)' })
+  @ApiOkResponse({ type: CheckpointView })
   @ApiNotFoundResponse({ description: 'Nothing sealed yet.' })
   async latest() {
     const cp = await this.log.latestCheckpoint();
@@ -60,8 +77,32 @@ export class AuditController {
     return cp;
   }
 
+  @Get('checkpoints/latest.note')
+  @Authorize({ roles: ['auditor'], scopes: ['disclosures:read'], summary: 'The latest checkpoint as a C2SP tlog-checkpoint signed note, with the cosignatures received so far' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'origin, tree size, base64 root hash, a blank line, then signature lines (— name base64).', schema: { type: 'string' } })
+  @ApiNotFoundResponse({ description: 'Nothing sealed yet.' })
+  async latestNote(@Res() res: Response): Promise<void> {
+    const cp = await this.log.latestCheckpoint();
+    if (!cp?.note) throw new NotFoundError('checkpoint');
+    await this.audit.record({ action: 'audit.checkpoint.read', resourceType: 'audit_checkpoint', resourceId: String(cp.treeSize), details: { format: 'note' } });
+    res.status(200).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-store');
+    res.send(cp.note);
+  }
+
+  @Get('verifier-key')
+  @Public()
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: "The log's note verifier key: <origin>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)> (c2sp.org/signed-note)" })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'One line, the verifier key; public (it is a public key).', schema: { type: 'string', example: 'exchange.example.jp/audit-log+1a2b3c4d+AT…' } })
+  verifierKey(@Res() res: Response): void {
+    res.status(200).type('text/plain; charset=utf-8').send(`${this.log.verifierKey()}\n`);
+  }
+
   @Get('checkpoints')
   @Authorize({ roles: ['auditor'], summary: 'Signed checkpoints, newest first' })
+  @ApiOkResponse({ type: CheckpointPageView })
   async checkpoints(@Query() q: CheckpointsQueryDto) {
     const page = await this.log.checkpoints({ before: q.cursor, limit: q.limit });
     await this.audit.record({ action: 'audit.checkpoints.read', resourceType: 'audit_checkpoint', details: { count: page.items.length } });
@@ -97,11 +138,34 @@ export class AuditController {
 
   @Post('verify')
   @HttpCode(200)
-  @Authorize({ roles: ['auditor'], summary: 'Recompute every leaf and checkpoint; answers the first index that fails and why' })
-  @ApiOkResponse({ description: '{ ok, treeSize, checkpointsVerified, firstBadIndex?, badCheckpoint?, reason? }' })
-  async verify(@Body() _body: VerifyLogDto) {
-    const report = await this.log.verify();
+  @Authorize({
+    roles: ['auditor'],
+    summary:
+      'Recompute every leaf and checkpoint; check that the newest checkpoint covers every sealed event, that witnesses\' and given notes are no larger than the log and consistent with it, and the witness quorum; answers the first index that fails and why',
+  })
+  @ApiOkResponse({ type: VerifyReportView })
+  @ApiBadRequestResponse({ description: 'A given note is malformed, or signed by neither the log nor a configured witness.' })
+  async verify(@Body() body: VerifyLogDto) {
+    const notes = this.externalNotes(body.notes ?? []);
+    const report = await this.log.verify({ notes });
     await this.audit.recordDetached({ action: 'audit.verify', resourceType: 'audit_log', outcome: report.ok ? 'success' : 'failure', reasonCode: report.ok ? null : 'verification-failed', details: { ...report } });
     return report;
+  }
+
+  /** Notes given by the auditor: each must be signed by the log or cosigned by a configured witness. */
+  private externalNotes(notes: string[]): ExternalCheckpoint[] {
+    const verifiers = [this.log.noteVerifier(), ...this.config.auditWitnesses.map((w) => parseVerifierKey(w.verifierKey))];
+    return notes.map((text, i) => {
+      try {
+        const opened = openNote(text, verifiers);
+        const body = parseCheckpointText(opened.text);
+        if (body.origin !== this.log.origin) throw new NoteError('another log');
+        return { source: `note ${i + 1}`, size: body.size, rootHash: body.rootHash };
+      } catch (err) {
+        throw new BadRequestError('invalid-note', `Note ${i + 1} is not a checkpoint of this log signed by it or by a configured witness.`, [
+          { field: `notes[${i}]`, message: err instanceof NoteError ? err.message : 'unreadable' },
+        ]);
+      }
+    });
   }
 }

@@ -4,11 +4,12 @@ import { AuditLogService } from './audit-log.service';
 import { AuditQueryService } from './audit-query.service';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
+import { WitnessService } from './witness.service';
 
 @Global()
 @Module({
   controllers: [AuditController],
-  providers: [AuditService, AuditLogService, AuditQueryService, { provide: DENIAL_RECORDER, useExisting: AuditService }],
-  exports: [AuditService, AuditLogService, AuditQueryService, DENIAL_RECORDER],
+  providers: [AuditService, AuditLogService, AuditQueryService, WitnessService, { provide: DENIAL_RECORDER, useExisting: AuditService }],
+  exports: [AuditService, AuditLogService, AuditQueryService, WitnessService, DENIAL_RECORDER],
 })
 export class AuditModule {}

@@ -1,5 +1,4 @@
-import canonicalize from 'canonicalize';
-import { leafHash, Hash } from './merkle';
+import { Hash, sha256 } from './merkle';
 
 /** An audit event as it is hashed, exported and verified. `occurredAt` keeps PostgreSQL's microseconds. */
 export interface LeafEvent {
@@ -64,7 +63,50 @@ export function toLeafEvent(row: LeafRow, leafIndex: number): LeafEvent {
   };
 }
 
+/** RFC 8785 (JCS) serialisation of any JSON value: sorted keys (UTF-16 order), ECMAScript numbers and strings. */
+export function canonicalJson(v: unknown): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      if (!Number.isFinite(v)) throw new TypeError('JSON has no NaN or Infinity');
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((v as { toJSON(): unknown }).toJSON());
+      if (Array.isArray(v)) return `[${v.map((x) => (x === undefined || typeof x === 'function' || typeof x === 'symbol' ? 'null' : canonicalJson(x))).join(',')}]`;
+      const o = v as Record<string, unknown>;
+      const parts: string[] = [];
+      for (const k of Object.keys(o).sort()) {
+        const x = o[k];
+        if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+        parts.push(`${JSON.stringify(k)}:${canonicalJson(x)}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      break;
+  }
+  throw new TypeError(`cannot serialise a ${typeof v} as JSON`);
+}
+
+const str = (s: string | null) => (s === null || s === undefined ? 'null' : JSON.stringify(s));
+
+/** The canonical JSON of an event: its keys in RFC 8785 order, written out directly (the hot path of sealing and verifying). */
+export function canonicalLeafJson(e: LeafEvent): string {
+  return (
+    `{"action":${str(e.action)},"actorId":${str(e.actorId)},"actorType":${str(e.actorType)},"details":${e.details === null || e.details === undefined ? 'null' : canonicalJson(e.details)}` +
+    `,"id":${str(e.id)},"leafIndex":${canonicalJson(e.leafIndex)},"occurredAt":${str(e.occurredAt)},"organizationId":${str(e.organizationId)},"outcome":${str(e.outcome)}` +
+    `,"reasonCode":${str(e.reasonCode)},"recordId":${str(e.recordId)},"requestId":${str(e.requestId)},"resourceId":${str(e.resourceId)},"resourceType":${str(e.resourceType)},"sourceIp":${str(e.sourceIp)}}`
+  );
+}
+
 /** Leaf hash = SHA-256(0x00 ‖ RFC 8785 canonical JSON of the event, its leaf index included). */
 export function hashLeafEvent(e: LeafEvent): Hash {
-  return leafHash(Buffer.from(canonicalize(e) ?? '', 'utf8'));
+  return sha256(`\u0000${canonicalLeafJson(e)}`);
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompactRange, consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from './merkle';
+import { CompactRange, consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, rootOf, SubtreeCache, verifyConsistency, verifyInclusion } from './merkle';
 
 const VECTORS = join(__dirname, '..', '..', 'test', 'fixtures', 'rfc6962');
 const b64 = (s: string) => Buffer.from(s, 'base64');
@@ -87,5 +87,25 @@ describe('RFC 6962 Merkle tree', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('consistency proofs from a subtree cache', () => {
+  it('equal the direct computation and read far fewer leaves', async () => {
+    const leaves = Array.from({ length: 5000 }, (_, i) => leafHash(String(i)));
+    let read = 0;
+    const cache = new SubtreeCache(async (from, to) => {
+      read += to - from;
+      return leaves.slice(from, to);
+    }, 16);
+    for (const [m, n] of [[1, 5000], [4096, 5000], [4097, 5000], [1000, 4999], [17, 33], [5000, 5000], [3, 4]] as const) {
+      const want = consistencyProof(m, leaves.slice(0, n));
+      expect(await cache.consistencyProof(m, n)).toEqual(want);
+      expect(verifyConsistency(m, n, want, rootOf(leaves.slice(0, m)), rootOf(leaves.slice(0, n)))).toBe(true);
+    }
+    read = 0;
+    await cache.consistencyProof(4000, 4990); // blocks already cached: only the ragged edges are read
+    expect(read).toBeLessThan(200);
+    expect(await cache.rangeRoot(0, 5000)).toEqual(rootOf(leaves));
   });
 });

@@ -4,18 +4,30 @@
  * Verification follows RFC 9162 §2.1.3.2 and §2.1.4.2 (as in transparency-dev/merkle), and is
  * gated by that project's published test vectors.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 export type Hash = Buffer;
 
-export const EMPTY_ROOT: Hash = createHash('sha256').digest();
+/** One-shot SHA-256 (crypto.hash, Node ≥ 20.12: about twice as fast as createHash for small inputs). */
+type OneShot = (algorithm: string, data: Buffer | string, encoding: 'buffer') => Buffer;
+const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
+export const sha256: (data: Buffer | string) => Buffer = oneShot
+  ? (data) => oneShot('sha256', data, 'buffer')
+  : (data) => crypto.createHash('sha256').update(data).digest();
+
+export const EMPTY_ROOT: Hash = sha256(Buffer.alloc(0));
 
 export function leafHash(data: Buffer | string): Hash {
-  return createHash('sha256').update(Buffer.from([0])).update(data).digest();
+  return sha256(Buffer.concat([Buffer.from([0]), typeof data === 'string' ? Buffer.from(data, 'utf8') : data]));
 }
 
+const nodeBuf = Buffer.alloc(65);
+nodeBuf[0] = 1;
+
 export function nodeHash(left: Hash, right: Hash): Hash {
-  return createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest();
+  left.copy(nodeBuf, 1);
+  right.copy(nodeBuf, 33);
+  return sha256(nodeBuf);
 }
 
 /** The largest power of two strictly below n (n ≥ 2). */
@@ -186,6 +198,23 @@ export class CompactRange {
     this.count++;
   }
 
+  /** Appends a perfect subtree of `size` leaves (a power of two the current size is a multiple of). */
+  appendNode(size: number, hash: Hash): void {
+    if (this.count % size !== 0 || (this.stack.length && this.stack[this.stack.length - 1]!.size < size)) throw new RangeError('unaligned subtree');
+    let node = { size, hash };
+    while (this.stack.length && this.stack[this.stack.length - 1]!.size === node.size) {
+      const left = this.stack.pop()!;
+      node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
+    }
+    this.stack.push(node);
+    this.count += size;
+  }
+
+  /** The perfect subtrees, biggest first. */
+  nodes(): { size: number; hash: Hash }[] {
+    return this.stack.map((n) => ({ ...n }));
+  }
+
   clone(): CompactRange {
     const copy = new CompactRange();
     copy.stack.push(...this.stack.map((n) => ({ ...n })));
@@ -198,5 +227,80 @@ export class CompactRange {
     let acc = this.stack[this.stack.length - 1]!.hash;
     for (let i = this.stack.length - 2; i >= 0; i--) acc = nodeHash(this.stack[i]!.hash, acc);
     return acc;
+  }
+}
+
+/** PROOF(m, D[0:n]) computed from MTH of sub-ranges given by `root(start, end)` (RFC 6962 §2.1.2). */
+export async function consistencyProofWith(m: number, n: number, root: (start: number, end: number) => Promise<Hash>): Promise<Hash[]> {
+  if (m < 1 || m > n) throw new RangeError('size out of range');
+  const proof: Hash[] = [];
+  const sub = async (mm: number, start: number, end: number, complete: boolean): Promise<void> => {
+    const size = end - start;
+    if (mm === size) {
+      if (!complete) proof.push(await root(start, end));
+      return;
+    }
+    const k = split(size);
+    if (mm <= k) {
+      await sub(mm, start, start + k, complete);
+      proof.push(await root(start + k, end));
+    } else {
+      await sub(mm - k, start + k, end, false);
+      proof.push(await root(start, start + k));
+    }
+  };
+  if (m < n) await sub(m, 0, n, true);
+  return proof;
+}
+
+/**
+ * MTH of any range of a large stored tree without reading all of it each time: the roots of
+ * complete aligned blocks of `blockSize` leaves are kept (one hash per block), bigger aligned
+ * subtrees are combined from them, and only ragged edges read leaves again.
+ */
+export class SubtreeCache {
+  private readonly blocks: Hash[] = [];
+
+  constructor(
+    private readonly loadLeaves: (from: number, to: number) => Promise<Hash[]>,
+    private readonly blockSize = 1024,
+  ) {}
+
+  /** Forget everything (after the stored log was found to disagree with a witness). */
+  reset(): void {
+    this.blocks.length = 0;
+  }
+
+  private async ensureBlocks(count: number): Promise<void> {
+    while (this.blocks.length < count) {
+      const from = this.blocks.length * this.blockSize;
+      const upto = Math.min(count, this.blocks.length + 64) * this.blockSize;
+      const leaves = await this.loadLeaves(from, upto);
+      if (leaves.length !== upto - from) throw new RangeError('the stored log is shorter than asked');
+      for (let i = 0; i < leaves.length; i += this.blockSize) this.blocks.push(rootOf(leaves.slice(i, i + this.blockSize)));
+    }
+  }
+
+  private perfect(firstBlock: number, count: number): Hash {
+    if (count === 1) return this.blocks[firstBlock]!;
+    const half = count / 2;
+    return nodeHash(this.perfect(firstBlock, half), this.perfect(firstBlock + half, half));
+  }
+
+  /** MTH(D[start:end]). */
+  async rangeRoot(start: number, end: number): Promise<Hash> {
+    const size = end - start;
+    if (size <= 0) throw new RangeError('empty range');
+    if (size <= this.blockSize) return rootOf(await this.loadLeaves(start, end));
+    if ((size & (size - 1)) === 0 && start % size === 0) {
+      await this.ensureBlocks(end / this.blockSize);
+      return this.perfect(start / this.blockSize, size / this.blockSize);
+    }
+    const k = split(size);
+    return nodeHash(await this.rangeRoot(start, start + k), await this.rangeRoot(start + k, end));
+  }
+
+  consistencyProof(m: number, n: number): Promise<Hash[]> {
+    return consistencyProofWith(m, n, (a, b) => this.rangeRoot(a, b));
   }
 }

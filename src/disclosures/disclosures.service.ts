@@ -163,8 +163,9 @@ export class DisclosuresService {
         ...event,
       ])) as { audit_event_id: string }[];
       const auditEventId = String(written!.audit_event_id);
-      // The latest signed checkpoint rides along: every recipient holds a witness of the log.
-      const checkpoint = cp ? { treeSize: cp.treeSize, rootHash: cp.rootHash, time: cp.time, signature: cp.signature } : null;
+      // The latest signed checkpoint rides along, also as a C2SP signed note with the witnesses'
+      // cosignatures received so far: every recipient holds a checkpoint to hold the log to.
+      const checkpoint = cp ? { treeSize: cp.treeSize, rootHash: cp.rootHash, time: cp.time, signature: cp.signature, note: cp.note ?? null } : null;
       const receipt = await this.tokens.signPayload(
         { requestId: id, categories, dataDigest, digestAlg: 'sha-256/jcs', retrievedAt: now.toISOString(), auditEventId, recipient: actor.orgId, checkpoint },
         'oie-receipt+jwt',

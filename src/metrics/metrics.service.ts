@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig } from '../../config/configuration';
 import { AuditService } from '../audit/audit.service';
+import { WitnessService } from '../audit/witness.service';
 
 /** Age classes of undecided requests, in days: [label, from, to). */
 const PENDING_AGES: [string, number, number | null][] = [
@@ -30,6 +31,7 @@ export class MetricsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly witnesses: WitnessService,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -66,6 +68,25 @@ export class MetricsService {
       return s.total - s.idle;
     });
     poolGauge('oie_db_pool_waiting', 'Callers waiting for a database connection, by pool.', (p) => p.waitingCount, () => this.audit.detachedPoolStats().waiting);
+    const lag = () => this.witnesses.snapshot();
+    new Gauge({
+      name: 'oie_audit_witness_lag_leaves',
+      help: 'Leaves of the log a witness has not yet cosigned, by witness name.',
+      labelNames: ['witness'],
+      registers,
+      collect() {
+        for (const w of lag()) this.set({ witness: w.witness }, w.lagLeaves);
+      },
+    });
+    new Gauge({
+      name: 'oie_audit_witness_lag_seconds',
+      help: 'Seconds a witness has been behind the log (0 when it has cosigned the newest checkpoint), by witness name.',
+      labelNames: ['witness'],
+      registers,
+      collect() {
+        for (const w of lag()) this.set({ witness: w.witness }, w.lagSeconds);
+      },
+    });
     new Gauge({ name: 'oie_db_pool_max', help: 'Size limit of the main database pool.', registers }).set(config.databasePoolSize);
 
     // Gauges read from the database once per scrape (one statement), filled in by `snapshot()`.

@@ -1,7 +1,7 @@
 /*
  * Benchmark of the built service (dist/) on a fresh embedded PostgreSQL.
  *
- *   node -r ts-node/register/transpile-only test/bench/run.ts [--quick] [--connections N] [--duration S] [--keep]
+ *   node -r ts-node/register/transpile-only test/bench/run.ts [--quick] [--connections N] [--duration S] [--keep] [--audit-events N]
  *
  * Seeds realistic data through the HTTP API (1,700 municipalities with valid local government codes,
  * 47 prefectures, facilities and probation offices, tens of thousands of release records by NDJSON
@@ -52,7 +52,7 @@ const P = QUICK
       otherAgencies: 10,
       records: 3_000,
       approved: 2_500,
-      events: 50_000,
+      events: argNum('--audit-events', 50_000),
       duration: argNum('--duration', 3),
       warmup: 1,
     }
@@ -63,7 +63,8 @@ const P = QUICK
       otherAgencies: 100,
       records: 30_000,
       approved: 4_000,
-      events: 1_000_000,
+      // --audit-events 10000000 measures POST /audit/verify at 10M (sealing them takes about 20 minutes).
+      events: argNum('--audit-events', 1_000_000),
       duration: argNum('--duration', 10),
       warmup: 2,
     };

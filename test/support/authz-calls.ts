@@ -137,6 +137,8 @@ export const CALLS: Record<
   'GET /api/v1/audit/events': () => ({ query: { limit: '5' } }),
   'GET /api/v1/audit/events/export': () => ({ query: { action: 'request.create' } }),
   'GET /api/v1/audit/checkpoints/latest': () => ({}),
+  'GET /api/v1/audit/checkpoints/latest.note': () => ({}),
+  'GET /api/v1/audit/verifier-key': () => ({}),
   'GET /api/v1/audit/checkpoints': () => ({ query: { limit: '5' } }),
   'GET /api/v1/audit/events/:index/proof': () => ({ params: { index: '0' } }),
   'GET /api/v1/audit/consistency': () => ({ query: { from: '1', to: '2' } }),

@@ -46,8 +46,8 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { sh
   // A second instance on the same database shares the first one's keys, as a deployment would.
   const sharedKeys = shared
     ? {
-        JWT_SIGNING_KEY: readFileSync(join(shared.config.dataDir, 'keys', 'signing-es256.pem'), 'utf8'),
-        AUDIT_SIGNING_KEY: readFileSync(join(shared.config.dataDir, 'keys', 'checkpoint-ed25519.pem'), 'utf8'),
+        JWT_SIGNING_KEY: shared.config.jwt.signingKeyPem ?? readFileSync(join(shared.config.dataDir, 'keys', 'signing-es256.pem'), 'utf8'),
+        AUDIT_SIGNING_KEY: shared.config.auditSigningKeyPem ?? readFileSync(join(shared.config.dataDir, 'keys', 'checkpoint-ed25519.pem'), 'utf8'),
       }
     : {};
 

@@ -1,7 +1,7 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsDateOrTime, IsBigintId } from '../../common/dto/validators';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
@@ -84,4 +84,48 @@ export class VerifyLogDto {
   @ApiPropertyOptional({ enum: ['full'], default: 'full', description: 'What to verify; only the whole log for now.' })
   @IsOptional() @IsIn(['full'])
   scope?: 'full';
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 100,
+    description:
+      'Checkpoint notes held outside the log (from disclosure receipts, a witness, an earlier read), each signed by the log or cosigned by a configured witness. Each must be no larger than the log and consistent with it.',
+  })
+  @IsOptional() @IsArray() @ArrayMaxSize(100) @IsString({ each: true }) @MaxLength(16384, { each: true })
+  notes?: string[];
+}
+
+export class CheckpointView {
+  @ApiProperty({ example: 1024 }) treeSize: number;
+  @ApiProperty({ description: 'Base64 RFC 6962 root hash.' }) rootHash: string;
+  @ApiProperty({ format: 'date-time' }) time: string;
+  @ApiProperty({ description: 'JWK thumbprint of the Ed25519 key (in the JWKS).' }) keyId: string;
+  @ApiProperty({ description: 'Compact JWS (EdDSA) over {treeSize, rootHash, time}.' }) signature: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The checkpoint as a C2SP signed note (origin, tree size, base64 root; the log\'s Ed25519 note signature, then the witnesses\' cosignatures received so far). Null for checkpoints sealed before notes.',
+  })
+  note: string | null;
+}
+
+export class CheckpointPageView {
+  @ApiProperty({ type: [CheckpointView] }) items: CheckpointView[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class VerifyWitnessesView {
+  @ApiProperty({ type: [String] }) cosigned: string[];
+  @ApiProperty({ type: [String] }) missing: string[];
+  @ApiProperty() quorum: number;
+}
+
+export class VerifyReportView {
+  @ApiProperty() ok: boolean;
+  @ApiProperty({ description: 'Leaves checked.' }) treeSize: number;
+  @ApiProperty() checkpointsVerified: number;
+  @ApiPropertyOptional({ description: 'The first leaf index that fails.' }) firstBadIndex?: number;
+  @ApiPropertyOptional({ description: 'The tree size of the checkpoint that fails.' }) badCheckpoint?: number;
+  @ApiPropertyOptional() reason?: string;
+  @ApiPropertyOptional({ type: VerifyWitnessesView, description: 'Present when witnesses are configured.' }) witnesses?: VerifyWitnessesView;
 }
