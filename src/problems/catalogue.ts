@@ -78,7 +78,7 @@ export const PROBLEM_TYPES = {
   'empty-import': e(422, '取込データが空です', 'Empty import', '取込データに行がありません。', 'The import holds no lines.'),
   'import-too-large': e(422, '取込行数が多すぎます', 'Import too large', '一度に取り込める行数の上限を超えています。分割してください。', 'Too many lines for one import; split it.'),
   'proof-out-of-range': e(422, '証明の範囲外です', 'Proof out of range', '指定した木のサイズまたは索引が封印済みの範囲外です。', 'The tree size or index lies outside the sealed log.'),
-  'invalid-note': e(422, '署名付きノートが不正です', 'Invalid signed note', '検証に渡されたチェックポイント（署名付きノート）を読み取れないか、このログのものではありません。', 'A checkpoint note given for verification cannot be read or is not one of this log’s.'),
+  'invalid-note': e(400, '署名付きノートが不正です', 'Invalid signed note', '検証に渡されたチェックポイント（署名付きノート）を読み取れないか、このログのものではありません。', 'A checkpoint note given for verification cannot be read or is not one of this log’s.'),
   'rate-limited': e(429, 'リクエストが多すぎます', 'Too many requests', '短時間に多くのリクエストがありました。Retry-After の秒数だけ待ってください。', 'Too many requests in a short time; wait the seconds in Retry-After.'),
   internal: e(500, '内部エラー', 'Internal error', '予期しないエラーです。報告の際は requestId を伝えてください。', 'An unexpected error occurred; quote the requestId when reporting it.'),
   unavailable: e(503, '利用できません', 'Service unavailable', '一時的に利用できません。Retry-After の秒数の後に再試行してください。', 'Temporarily unavailable; retry after the seconds in Retry-After.'),
