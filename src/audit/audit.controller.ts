@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Injectable, Param, PipeTransform, Post, Query, Res } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Authorize } from '../auth/decorators';
 import { NotFoundError, RuleViolationError } from '../common/domain-error';
@@ -7,6 +7,7 @@ import { AuditLogService } from './audit-log.service';
 import { AuditQueryService } from './audit-query.service';
 import { AuditService } from './audit.service';
 import { AuditExportDto, AuditSearchDto, CheckpointsQueryDto, ConsistencyQueryDto, ProofQueryDto, VerifyLogDto } from './dto/audit-query.dto';
+import { AuditEventPageDto, CheckpointDto, CheckpointPageDto, ConsistencyProofDto, InclusionProofDto, VerifyReportDto } from './dto/audit-views.dto';
 import { BadRequestError } from '../common/domain-error';
 
 /** A leaf index in plain decimal: no spaces, signs, hex or exponents. */
@@ -30,6 +31,7 @@ export class AuditController {
 
   @Get('events')
   @Authorize({ roles: ['auditor'], summary: 'Search audit events (newest first, cursor pagination)' })
+  @ApiOkResponse({ description: 'Newest first.', type: AuditEventPageDto })
   async search(@Query() q: AuditSearchDto) {
     const page = await this.query.search(q);
     await this.audit.record({ action: 'audit.search', resourceType: 'audit_event', details: { filters: { ...q, cursor: undefined, limit: undefined }, count: page.items.length } });
@@ -38,7 +40,15 @@ export class AuditController {
 
   @Get('events/export')
   @Authorize({ roles: ['auditor'], summary: 'Stream matching events as NDJSON or CSV in log order' })
-  @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiOkResponse({
+    description:
+      'Every matching event in log order (sealed by leaf index, then unsealed by id): NDJSON, one AuditEventDto per line, or CSV with a header row of the same names (details as JSON; cells that could start a spreadsheet formula are prefixed with a quote).',
+    headers: { 'Content-Disposition': { description: 'attachment; filename="audit-events.ndjson" or "audit-events.csv"', schema: { type: 'string' } } },
+    content: {
+      'application/x-ndjson': { schema: { type: 'string', description: 'One JSON AuditEventDto per line.' } },
+      'text/csv': { schema: { type: 'string', description: 'RFC 4180 CSV, every cell quoted.' } },
+    },
+  })
   async export(@Query() q: AuditExportDto, @Res() res: Response): Promise<void> {
     const format = q.format ?? 'ndjson';
     await this.audit.recordDetached({ action: 'audit.export', resourceType: 'audit_event', details: { filters: { ...q } } });
@@ -52,6 +62,7 @@ export class AuditController {
 
   @Get('checkpoints/latest')
   @Authorize({ roles: ['auditor'], scopes: ['disclosures:read'], summary: 'The latest signed checkpoint (tree size, root hash, time, Ed25519 JWS)' })
+  @ApiOkResponse({ description: 'The newest checkpoint.', type: CheckpointDto })
   @ApiNotFoundResponse({ description: 'Nothing sealed yet.' })
   async latest() {
     const cp = await this.log.latestCheckpoint();
@@ -62,6 +73,7 @@ export class AuditController {
 
   @Get('checkpoints')
   @Authorize({ roles: ['auditor'], summary: 'Signed checkpoints, newest first' })
+  @ApiOkResponse({ description: 'Newest first; the cursor is a tree size.', type: CheckpointPageDto })
   async checkpoints(@Query() q: CheckpointsQueryDto) {
     const page = await this.log.checkpoints({ before: q.cursor, limit: q.limit });
     await this.audit.record({ action: 'audit.checkpoints.read', resourceType: 'audit_checkpoint', details: { count: page.items.length } });
@@ -70,6 +82,8 @@ export class AuditController {
 
   @Get('events/:index/proof')
   @Authorize({ roles: ['auditor'], summary: 'Inclusion proof of one leaf in the tree of a given size' })
+  @ApiOkResponse({ description: 'The audit path from the leaf to the root of the tree of that size.', type: InclusionProofDto })
+  @ApiBadRequestResponse({ description: 'The index is not a decimal number, or treeSize fails validation.' })
   @ApiUnprocessableEntityResponse({ description: 'Index or tree size beyond the sealed log.' })
   async proof(@Param('index', LeafIndexPipe) indexText: string, @Query() q: ProofQueryDto) {
     const index = Number(indexText);
@@ -85,6 +99,7 @@ export class AuditController {
 
   @Get('consistency')
   @Authorize({ roles: ['auditor'], summary: 'Consistency proof between two tree sizes' })
+  @ApiOkResponse({ description: 'The proof that the tree of size `to` extends the tree of size `from`.', type: ConsistencyProofDto })
   @ApiUnprocessableEntityResponse({ description: 'from > to, or to beyond the sealed log.' })
   async consistency(@Query() q: ConsistencyQueryDto) {
     const sealed = await this.log.sealedSize();
@@ -98,7 +113,7 @@ export class AuditController {
   @Post('verify')
   @HttpCode(200)
   @Authorize({ roles: ['auditor'], summary: 'Recompute every leaf and checkpoint; answers the first index that fails and why' })
-  @ApiOkResponse({ description: '{ ok, treeSize, checkpointsVerified, firstBadIndex?, badCheckpoint?, reason? }' })
+  @ApiOkResponse({ description: 'Whether every leaf and checkpoint verifies; if not, the first failure.', type: VerifyReportDto })
   async verify(@Body() _body: VerifyLogDto) {
     const report = await this.log.verify();
     await this.audit.recordDetached({ action: 'audit.verify', resourceType: 'audit_log', outcome: report.ok ? 'success' : 'failure', reasonCode: report.ok ? null : 'verification-failed', details: { ...report } });

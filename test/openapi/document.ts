@@ -11,8 +11,6 @@ export const ROOT = join(__dirname, '..', '..');
 /** Where the committed client types live; `npm run openapi:types` writes them. */
 export const TYPES_FILE = join(ROOT, 'test', 'client', 'openapi.d.ts');
 
-type Hook = () => Promise<void>;
-
 /** Answers the served document of a running test application. */
 export async function servedDocument(t: TestApp): Promise<Record<string, unknown>> {
   const res = await t.http.get('/api/docs-json');
@@ -22,8 +20,8 @@ export async function servedDocument(t: TestApp): Promise<Record<string, unknown
 
 /** Starts the test database, builds the application, fetches its document and tears everything down. */
 export async function fetchServedDocument(): Promise<Record<string, unknown>> {
-  const setup = (await import('../support/global-setup.mjs')) as { default: Hook };
-  const teardown = (await import('../support/global-teardown.mjs')) as { default: Hook };
+  const setup = await import('../support/global-setup.mjs');
+  const teardown = await import('../support/global-teardown.mjs');
   await setup.default();
   try {
     const t = await createTestApp();
@@ -69,9 +67,9 @@ export interface LintProblem {
   location: { pointer: string }[];
 }
 
-/** `redocly lint` with the repository's .redocly.yaml (the recommended rules); answers its totals and problems. */
+/** `redocly lint` with test/openapi/.redocly.yaml (the recommended rules); answers its totals and problems. */
 export function lint(documentFile: string): { errors: number; warnings: number; problems: LintProblem[] } {
-  const run = spawnSync(process.execPath, [bin('@redocly/cli', 'redocly'), 'lint', '--config', join(ROOT, '.redocly.yaml'), '--format', 'json', '--max-problems', '1000', documentFile], {
+  const run = spawnSync(process.execPath, [bin('@redocly/cli', 'redocly'), 'lint', '--config', join(ROOT, 'test', 'openapi', '.redocly.yaml'), '--format', 'json', '--max-problems', '1000', documentFile], {
     cwd: ROOT,
     env: quietEnv,
     encoding: 'utf8',

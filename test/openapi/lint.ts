@@ -1,5 +1,5 @@
 // npm run lint:openapi: lints the document the service serves (GET /api/docs-json) with Redocly's
-// recommended rules (.redocly.yaml). Any error or warning fails it.
+// recommended rules (test/openapi/.redocly.yaml). Any error or warning fails it.
 import { fetchServedDocument, lint, writeTemporary } from './document';
 
 async function main(): Promise<void> {

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsDateOrTime, IsBigintId } from '../../common/dto/validators';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
@@ -44,7 +44,7 @@ export class AuditSearchDto extends AuditFilterDto {
   @IsOptional() @IsBigintId()
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 100 })
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(500)
   limit?: number;
 }
@@ -56,15 +56,17 @@ export class AuditExportDto extends AuditFilterDto {
 }
 
 export class ProofQueryDto {
-  @ApiPropertyOptional({ description: 'Tree size the proof is for; default the latest checkpoint.' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Tree size the proof is for; default the latest checkpoint.' })
   @IsOptional() @Transform(toInt) @IsInt() @Min(1)
   treeSize?: number;
 }
 
 export class ConsistencyQueryDto {
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'The older tree size.' })
   @Transform(toInt) @IsInt() @Min(1)
   from: number;
 
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'The newer tree size (at most the sealed size).' })
   @Transform(toInt) @IsInt() @Min(1)
   to: number;
 }
@@ -74,7 +76,7 @@ export class CheckpointsQueryDto {
   @IsOptional() @IsBigintId()
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(500)
   limit?: number;
 }
