@@ -858,7 +858,7 @@ export interface components {
              * @default full
              * @enum {string}
              */
-            scope: "full";
+            scope?: "full";
         };
         VerifyReportDto: {
             ok: boolean;

@@ -50,9 +50,12 @@ function bin(pkg: string, name: string): string {
 
 const quietEnv = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' };
 
-/** `openapi-typescript <document> -o <out>`; throws with its output when it fails. */
+/**
+ * `openapi-typescript <document> -o <out>`; throws with its output when it fails. A member with a
+ * `default` stays optional (`--default-non-nullable false`): the server fills it in when it is absent.
+ */
 export function generateTypes(documentFile: string, outFile: string): void {
-  const run = spawnSync(process.execPath, [bin('openapi-typescript', 'openapi-typescript'), documentFile, '--output', outFile], {
+  const run = spawnSync(process.execPath, [bin('openapi-typescript', 'openapi-typescript'), documentFile, '--default-non-nullable', 'false', '--output', outFile], {
     cwd: ROOT,
     env: quietEnv,
     encoding: 'utf8',
