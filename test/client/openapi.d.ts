@@ -927,10 +927,10 @@ export interface components {
         TokenRequestDto: {
             /** @enum {string} */
             grant_type: "client_credentials";
-            /** @description In the body, or with HTTP Basic (`Authorization: Basic`, RFC 6749 §2.3.1). */
-            client_id: string;
-            /** @description In the body, or with HTTP Basic; never both. */
-            client_secret: string;
+            /** @description In the body, or with HTTP Basic (`Authorization: Basic`, RFC 6749 §2.3.1): one of the two is required. */
+            client_id?: string;
+            /** @description In the body, or with HTTP Basic; one of the two, never both. */
+            client_secret?: string;
             /** @description Space-separated subset of the client’s scopes. */
             scope?: string;
         };
