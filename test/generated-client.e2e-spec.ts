@@ -260,6 +260,12 @@ describe('a client generated from the served OpenAPI document', () => {
     // The operations endpoints answer as documented too.
     expect((await client.GET('/health/live')).data).toEqual({ status: 'ok' });
     expect((await client.GET('/health/ready')).data).toMatchObject({ status: 'ok', details: { database: { status: 'up' }, migrations: { status: 'up' } } });
+    // Even the routes without parameters answer the documented 400 to a query the body parser refuses.
+    for (const path of ['/health/live', '/.well-known/jwks.json'] as const) {
+      const refused = await t.http.get(`${path}?q=%00`);
+      expect(refused.status).toBe(400);
+      expect(conformance.check('GET', path, refused.status, refused.headers['content-type'] ?? null, refused.text)).toEqual([]);
+    }
 
     expect(nonConforming).toEqual([]);
     expect(answers.length).toBeGreaterThan(25);
