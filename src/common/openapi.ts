@@ -52,9 +52,21 @@ export function finishDocument(document: OpenAPIObject): OpenAPIObject {
       for (const [code, response] of Object.entries(op.responses)) {
         if (!/^[45]\d\d$/.test(code) || '$ref' in response) continue;
         const problem = response.content?.[PROBLEM_JSON];
-        response.content = problem ? { [PROBLEM_JSON]: problem } : { [PROBLEM_JSON]: { schema: { $ref: getSchemaPath(ProblemDetailsDto) } } };
-        if (code === '401') response.headers = { 'WWW-Authenticate': header('The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint).'), ...response.headers };
-        if (code === '429') response.headers = { 'Retry-After': header('Seconds to wait before trying again.', { type: 'integer' }), ...response.headers };
+        response.content = problem
+          ? { [PROBLEM_JSON]: problem }
+          : { [PROBLEM_JSON]: { schema: { $ref: getSchemaPath(ProblemDetailsDto) } } };
+        if (code === '401')
+          response.headers = {
+            'WWW-Authenticate': header(
+              'The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint).',
+            ),
+            ...response.headers,
+          };
+        if (code === '429')
+          response.headers = {
+            'Retry-After': header('Seconds to wait before trying again.', { type: 'integer' }),
+            ...response.headers,
+          };
       }
       // Keep the answers in status order (decorators add them in any order).
       op.responses = Object.fromEntries(Object.entries(op.responses).sort(([a], [b]) => a.localeCompare(b)));

@@ -48,19 +48,36 @@ function bin(pkg: string, name: string): string {
   return join(ROOT, 'node_modules', pkg, manifest.bin[name]!);
 }
 
-const quietEnv = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' };
+const quietEnv = {
+  ...process.env,
+  REDOCLY_TELEMETRY: 'off',
+  REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+  NO_COLOR: '1',
+};
 
 /**
  * `openapi-typescript <document> -o <out>`; throws with its output when it fails. A member with a
  * `default` stays optional (`--default-non-nullable false`): the server fills it in when it is absent.
  */
 export function generateTypes(documentFile: string, outFile: string): void {
-  const run = spawnSync(process.execPath, [bin('openapi-typescript', 'openapi-typescript'), documentFile, '--default-non-nullable', 'false', '--output', outFile], {
-    cwd: ROOT,
-    env: quietEnv,
-    encoding: 'utf8',
-  });
-  if (run.status !== 0) throw new Error(`openapi-typescript failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+  const run = spawnSync(
+    process.execPath,
+    [
+      bin('openapi-typescript', 'openapi-typescript'),
+      documentFile,
+      '--default-non-nullable',
+      'false',
+      '--output',
+      outFile,
+    ],
+    {
+      cwd: ROOT,
+      env: quietEnv,
+      encoding: 'utf8',
+    },
+  );
+  if (run.status !== 0)
+    throw new Error(`openapi-typescript failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
 }
 
 export interface LintProblem {
@@ -72,14 +89,32 @@ export interface LintProblem {
 
 /** `redocly lint` with test/openapi/.redocly.yaml (the recommended rules); answers its totals and problems. */
 export function lint(documentFile: string): { errors: number; warnings: number; problems: LintProblem[] } {
-  const run = spawnSync(process.execPath, [bin('@redocly/cli', 'redocly'), 'lint', '--config', join(ROOT, 'test', 'openapi', '.redocly.yaml'), '--format', 'json', '--max-problems', '1000', documentFile], {
-    cwd: ROOT,
-    env: quietEnv,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const run = spawnSync(
+    process.execPath,
+    [
+      bin('@redocly/cli', 'redocly'),
+      'lint',
+      '--config',
+      join(ROOT, 'test', 'openapi', '.redocly.yaml'),
+      '--format',
+      'json',
+      '--max-problems',
+      '1000',
+      documentFile,
+    ],
+    {
+      cwd: ROOT,
+      env: quietEnv,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const start = run.stdout.indexOf('{');
-  if (start < 0) throw new Error(`redocly lint answered no report (${run.status}):\n${run.stdout}\n${run.stderr}`);
-  const report = JSON.parse(run.stdout.slice(start)) as { totals: { errors: number; warnings: number }; problems: LintProblem[] };
+  if (start < 0)
+    throw new Error(`redocly lint answered no report (${run.status}):\n${run.stdout}\n${run.stderr}`);
+  const report = JSON.parse(run.stdout.slice(start)) as {
+    totals: { errors: number; warnings: number };
+    problems: LintProblem[];
+  };
   return { errors: report.totals.errors, warnings: report.totals.warnings, problems: report.problems };
 }

@@ -5,8 +5,13 @@ import { fetchServedDocument, lint, writeTemporary } from './document';
 async function main(): Promise<void> {
   const file = writeTemporary(await fetchServedDocument());
   const { errors, warnings, problems } = lint(file);
-  for (const p of problems) console.log(`${p.severity.padEnd(5)} ${p.ruleId.padEnd(28)} ${p.location[0]?.pointer ?? ''}  ${p.message}`);
-  console.log(`redocly lint (recommended) of the served OpenAPI document: ${errors} errors, ${warnings} warnings`);
+  for (const p of problems)
+    console.log(
+      `${p.severity.padEnd(5)} ${p.ruleId.padEnd(28)} ${p.location[0]?.pointer ?? ''}  ${p.message}`,
+    );
+  console.log(
+    `redocly lint (recommended) of the served OpenAPI document: ${errors} errors, ${warnings} warnings`,
+  );
   if (errors > 0 || warnings > 0) process.exit(1);
 }
 

@@ -26,8 +26,12 @@ type Method = 'get' | 'put' | 'post' | 'delete' | 'patch';
 type Op<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
 type Responses<P extends keyof paths, M extends Method> = Op<P, M> extends { responses: infer R } ? R : never;
 /** The documented JSON body of one answer. */
-type Documented<P extends keyof paths, M extends Method, S extends keyof Responses<P, M>> =
-  Responses<P, M>[S] extends { content: { 'application/json': infer B } } ? B : { noJsonBody: [P, M, S] };
+type Documented<P extends keyof paths, M extends Method, S extends keyof Responses<P, M>> = Responses<
+  P,
+  M
+>[S] extends { content: { 'application/json': infer B } }
+  ? B
+  : { noJsonBody: [P, M, S] };
 /** What a handler answers (after its promise). */
 type Returns<C, K extends keyof C> = C[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
 
@@ -35,25 +39,38 @@ type NonNull<T> = Exclude<T, null | undefined>;
 type AllKeys<T> = T extends unknown ? keyof T : never;
 type Prop<T, K extends PropertyKey> = T extends unknown ? (K extends keyof T ? T[K] : never) : never;
 type Elem<T> = T extends readonly (infer E)[] ? E : never;
-type Primitive<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T extends readonly (infer E)[] ? Primitive<E>[] : T extends object ? { [K in keyof T]: Primitive<T[K]> } : T;
+type Primitive<T> = T extends string
+  ? string
+  : T extends number
+    ? number
+    : T extends boolean
+      ? boolean
+      : T extends readonly (infer E)[]
+        ? Primitive<E>[]
+        : T extends object
+          ? { [K in keyof T]: Primitive<T[K]> }
+          : T;
 
 /** The paths where the member names of two JSON shapes differ; never when they agree all the way down. */
 type KeyDiff<A, B, Path extends string = ''> = [NonNull<A>] extends [never]
   ? never
   : [NonNull<A>] extends [readonly unknown[]]
-  ? [NonNull<B>] extends [readonly unknown[]]
-    ? KeyDiff<Elem<NonNull<A>>, Elem<NonNull<B>>, `${Path}[]`>
-    : `${Path} (an array in the code only)`
-  : [NonNull<A>] extends [object]
-    ? [NonNull<B>] extends [object]
-      ?
-          | `${Path}.${Exclude<AllKeys<NonNull<A>>, AllKeys<NonNull<B>>> & string} (in the code, not in the document)`
+    ? [NonNull<B>] extends [readonly unknown[]]
+      ? KeyDiff<Elem<NonNull<A>>, Elem<NonNull<B>>, `${Path}[]`>
+      : `${Path} (an array in the code only)`
+    : [NonNull<A>] extends [object]
+      ? [NonNull<B>] extends [object]
+        ? | `${Path}.${Exclude<AllKeys<NonNull<A>>, AllKeys<NonNull<B>>> & string} (in the code, not in the document)`
           | `${Path}.${Exclude<AllKeys<NonNull<B>>, AllKeys<NonNull<A>>> & string} (in the document, not in the code)`
-          | { [K in AllKeys<NonNull<A>> & AllKeys<NonNull<B>> & string]: KeyDiff<Prop<NonNull<A>, K>, Prop<NonNull<B>, K>, `${Path}.${K}`> }[AllKeys<NonNull<A>> &
-              AllKeys<NonNull<B>> &
-              string]
-      : `${Path} (an object in the code only)`
-    : never;
+          | {
+              [K in AllKeys<NonNull<A>> & AllKeys<NonNull<B>> & string]: KeyDiff<
+                Prop<NonNull<A>, K>,
+                Prop<NonNull<B>, K>,
+                `${Path}.${K}`
+              >;
+            }[AllKeys<NonNull<A>> & AllKeys<NonNull<B>> & string]
+        : `${Path} (an object in the code only)`
+      : never;
 
 type Agrees<Code, Doc> = [Code] extends [Primitive<Doc>]
   ? [KeyDiff<Code, Doc>] extends [never]
@@ -62,7 +79,8 @@ type Agrees<Code, Doc> = [Code] extends [Primitive<Doc>]
   : { notAssignable: { code: Code; documented: Doc } };
 type Check<T extends true> = T;
 /** A 204: the document promises no body. */
-type NoBody<P extends keyof paths, M extends Method> = Responses<P, M> extends { 204: { content?: never } } ? true : { bodyDocumentedFor204: [P, M] };
+type NoBody<P extends keyof paths, M extends Method> =
+  Responses<P, M> extends { 204: { content?: never } } ? true : { bodyDocumentedFor204: [P, M] };
 
 export type Checked = [
   // auth
@@ -77,9 +95,21 @@ export type Checked = [
   // organisations and clients
   Check<Agrees<Returns<OrganizationsController, 'create'>, Documented<'/api/v1/organizations', 'post', 201>>>,
   Check<Agrees<Returns<OrganizationsController, 'list'>, Documented<'/api/v1/organizations', 'get', 200>>>,
-  Check<Agrees<Returns<OrganizationsController, 'get'>, Documented<'/api/v1/organizations/{id}', 'get', 200>>>,
-  Check<Agrees<Returns<OrganizationsController, 'createClient'>, Documented<'/api/v1/organizations/{id}/clients', 'post', 201>>>,
-  Check<Agrees<Returns<OrganizationsController, 'listClients'>, Documented<'/api/v1/organizations/{id}/clients', 'get', 200>>>,
+  Check<
+    Agrees<Returns<OrganizationsController, 'get'>, Documented<'/api/v1/organizations/{id}', 'get', 200>>
+  >,
+  Check<
+    Agrees<
+      Returns<OrganizationsController, 'createClient'>,
+      Documented<'/api/v1/organizations/{id}/clients', 'post', 201>
+    >
+  >,
+  Check<
+    Agrees<
+      Returns<OrganizationsController, 'listClients'>,
+      Documented<'/api/v1/organizations/{id}/clients', 'get', 200>
+    >
+  >,
   Check<NoBody<'/api/v1/clients/{clientId}', 'delete'>>,
   // users
   Check<Agrees<Returns<UsersController, 'create'>, Documented<'/api/v1/users', 'post', 201>>>,
@@ -87,19 +117,51 @@ export type Checked = [
   Check<Agrees<Returns<UsersController, 'update'>, Documented<'/api/v1/users/{id}', 'patch', 200>>>,
   // safeguards
   Check<Agrees<Returns<SafeguardsController, 'register'>, Documented<'/api/v1/safeguards', 'put', 201>>>,
-  Check<Agrees<Returns<SafeguardsController, 'current'>, Documented<'/api/v1/safeguards/current', 'get', 200>>>,
+  Check<
+    Agrees<Returns<SafeguardsController, 'current'>, Documented<'/api/v1/safeguards/current', 'get', 200>>
+  >,
   Check<Agrees<Returns<SafeguardsController, 'list'>, Documented<'/api/v1/safeguards', 'get', 200>>>,
-  Check<Agrees<Returns<SafeguardsController, 'forOrganization'>, Documented<'/api/v1/organizations/{id}/safeguards', 'get', 200>>>,
-  Check<Agrees<Returns<SafeguardsController, 'verify'>, Documented<'/api/v1/safeguards/{id}/verify', 'post', 200>>>,
-  Check<Agrees<Returns<SafeguardsController, 'reject'>, Documented<'/api/v1/safeguards/{id}/reject', 'post', 200>>>,
-  Check<Agrees<Returns<SafeguardsController, 'suspend'>, Documented<'/api/v1/safeguards/{id}/suspend', 'post', 200>>>,
+  Check<
+    Agrees<
+      Returns<SafeguardsController, 'forOrganization'>,
+      Documented<'/api/v1/organizations/{id}/safeguards', 'get', 200>
+    >
+  >,
+  Check<
+    Agrees<Returns<SafeguardsController, 'verify'>, Documented<'/api/v1/safeguards/{id}/verify', 'post', 200>>
+  >,
+  Check<
+    Agrees<Returns<SafeguardsController, 'reject'>, Documented<'/api/v1/safeguards/{id}/reject', 'post', 200>>
+  >,
+  Check<
+    Agrees<
+      Returns<SafeguardsController, 'suspend'>,
+      Documented<'/api/v1/safeguards/{id}/suspend', 'post', 200>
+    >
+  >,
   // release records
-  Check<Agrees<Returns<ReleaseRecordsController, 'create'>, Documented<'/api/v1/release-records', 'post', 201>>>,
-  Check<Agrees<Returns<ReleaseRecordsController, 'create'>, Documented<'/api/v1/release-records', 'post', 200>>>,
-  Check<Agrees<Returns<ReleaseRecordsController, 'import'>, Documented<'/api/v1/release-records/import', 'post', 200>>>,
+  Check<
+    Agrees<Returns<ReleaseRecordsController, 'create'>, Documented<'/api/v1/release-records', 'post', 201>>
+  >,
+  Check<
+    Agrees<Returns<ReleaseRecordsController, 'create'>, Documented<'/api/v1/release-records', 'post', 200>>
+  >,
+  Check<
+    Agrees<
+      Returns<ReleaseRecordsController, 'import'>,
+      Documented<'/api/v1/release-records/import', 'post', 200>
+    >
+  >,
   Check<Agrees<Returns<ReleaseRecordsController, 'list'>, Documented<'/api/v1/release-records', 'get', 200>>>,
-  Check<Agrees<Returns<ReleaseRecordsController, 'get'>, Documented<'/api/v1/release-records/{id}', 'get', 200>>>,
-  Check<Agrees<Returns<ReleaseRecordsController, 'update'>, Documented<'/api/v1/release-records/{id}', 'patch', 200>>>,
+  Check<
+    Agrees<Returns<ReleaseRecordsController, 'get'>, Documented<'/api/v1/release-records/{id}', 'get', 200>>
+  >,
+  Check<
+    Agrees<
+      Returns<ReleaseRecordsController, 'update'>,
+      Documented<'/api/v1/release-records/{id}', 'patch', 200>
+    >
+  >,
   // requests, decisions, disclosures
   Check<Agrees<Returns<RequestsController, 'create'>, Documented<'/api/v1/requests', 'post', 201>>>,
   // A list or a read answers the requester's view to a local government and the holder's view to staff.
@@ -107,21 +169,57 @@ export type Checked = [
   Check<Agrees<ReturnType<typeof toRequesterView>, Schema<'RequestDto'>>>,
   Check<Agrees<ReturnType<typeof toHolderView>, Schema<'HolderRequestDto'>>>,
   Check<Agrees<Awaited<ReturnType<RequestsService['getForHolder']>>, Schema<'HolderRequestDto'>>>,
-  Check<Same<Documented<'/api/v1/requests/{id}', 'get', 200>, Schema<'HolderRequestDto'> | Schema<'RequestDto'>>>,
-  Check<Same<Documented<'/api/v1/requests', 'get', 200>['items'][number], Schema<'HolderRequestDto'> | Schema<'RequestDto'>>>,
-  Check<Agrees<Omit<Returns<RequestsController, 'list'>, 'items'>, Omit<Documented<'/api/v1/requests', 'get', 200>, 'items'>>>,
-  Check<Agrees<Returns<RequestsController, 'withdraw'>, Documented<'/api/v1/requests/{id}/withdraw', 'post', 200>>>,
-  Check<Agrees<Returns<ApprovalsController, 'decide'>, Documented<'/api/v1/requests/{id}/decisions', 'post', 200>>>,
-  Check<Agrees<Returns<ApprovalsController, 'list'>, Documented<'/api/v1/requests/{id}/decisions', 'get', 200>>>,
-  Check<Agrees<Returns<ApprovalsController, 'revoke'>, Documented<'/api/v1/requests/{id}/revoke', 'post', 200>>>,
+  Check<
+    Same<Documented<'/api/v1/requests/{id}', 'get', 200>, Schema<'HolderRequestDto'> | Schema<'RequestDto'>>
+  >,
+  Check<
+    Same<
+      Documented<'/api/v1/requests', 'get', 200>['items'][number],
+      Schema<'HolderRequestDto'> | Schema<'RequestDto'>
+    >
+  >,
+  Check<
+    Agrees<
+      Omit<Returns<RequestsController, 'list'>, 'items'>,
+      Omit<Documented<'/api/v1/requests', 'get', 200>, 'items'>
+    >
+  >,
+  Check<
+    Agrees<Returns<RequestsController, 'withdraw'>, Documented<'/api/v1/requests/{id}/withdraw', 'post', 200>>
+  >,
+  Check<
+    Agrees<Returns<ApprovalsController, 'decide'>, Documented<'/api/v1/requests/{id}/decisions', 'post', 200>>
+  >,
+  Check<
+    Agrees<Returns<ApprovalsController, 'list'>, Documented<'/api/v1/requests/{id}/decisions', 'get', 200>>
+  >,
+  Check<
+    Agrees<Returns<ApprovalsController, 'revoke'>, Documented<'/api/v1/requests/{id}/revoke', 'post', 200>>
+  >,
   // `data` is a plain record in the code: its members (one per approved category) are checked at run time.
-  Check<Agrees<Omit<Returns<DisclosuresController, 'retrieve'>, 'data'>, Omit<Documented<'/api/v1/requests/{id}/disclosure', 'get', 200>, 'data'>>>,
-  Check<Agrees<Returns<DisclosuresController, 'history'>, Documented<'/api/v1/release-records/{id}/disclosures', 'get', 200>>>,
+  Check<
+    Agrees<
+      Omit<Returns<DisclosuresController, 'retrieve'>, 'data'>,
+      Omit<Documented<'/api/v1/requests/{id}/disclosure', 'get', 200>, 'data'>
+    >
+  >,
+  Check<
+    Agrees<
+      Returns<DisclosuresController, 'history'>,
+      Documented<'/api/v1/release-records/{id}/disclosures', 'get', 200>
+    >
+  >,
   // audit (an event's `details` is `unknown` in the code, a JSON object or null in the document)
-  Check<Agrees<WithDetails<Returns<AuditController, 'search'>>, Documented<'/api/v1/audit/events', 'get', 200>>>,
-  Check<Agrees<Returns<AuditController, 'latest'>, Documented<'/api/v1/audit/checkpoints/latest', 'get', 200>>>,
+  Check<
+    Agrees<WithDetails<Returns<AuditController, 'search'>>, Documented<'/api/v1/audit/events', 'get', 200>>
+  >,
+  Check<
+    Agrees<Returns<AuditController, 'latest'>, Documented<'/api/v1/audit/checkpoints/latest', 'get', 200>>
+  >,
   Check<Agrees<Returns<AuditController, 'checkpoints'>, Documented<'/api/v1/audit/checkpoints', 'get', 200>>>,
-  Check<Agrees<Returns<AuditController, 'proof'>, Documented<'/api/v1/audit/events/{index}/proof', 'get', 200>>>,
+  Check<
+    Agrees<Returns<AuditController, 'proof'>, Documented<'/api/v1/audit/events/{index}/proof', 'get', 200>>
+  >,
   Check<Agrees<Returns<AuditController, 'consistency'>, Documented<'/api/v1/audit/consistency', 'get', 200>>>,
   Check<Agrees<Returns<AuditController, 'verify'>, Documented<'/api/v1/audit/verify', 'post', 200>>>,
   Check<ExportMediaTypes>,
@@ -131,12 +229,22 @@ export type Checked = [
 
 type Schema<N extends keyof components['schemas']> = components['schemas'][N];
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : { differ: [A, B] }) : { differ: [A, B] };
-type WithDetails<T extends { items: { details: unknown }[] }> = Omit<T, 'items'> & { items: (Omit<T['items'][number], 'details'> & { details: Record<string, unknown> | null })[] };
+type WithDetails<T extends { items: { details: unknown }[] }> = Omit<T, 'items'> & {
+  items: (Omit<T['items'][number], 'details'> & { details: Record<string, unknown> | null })[];
+};
 type ExportMediaTypes =
-  Responses<'/api/v1/audit/events/export', 'get'> extends { 200: { content: { 'application/x-ndjson': string; 'text/csv': string } } } ? true : { exportMediaTypes: false };
+  Responses<'/api/v1/audit/events/export', 'get'> extends {
+    200: { content: { 'application/x-ndjson': string; 'text/csv': string } };
+  }
+    ? true
+    : { exportMediaTypes: false };
 
 /** Every operation of the document, as `METHOD path`. */
-type Operations = { [P in keyof paths]: { [M in Method]: undefined extends paths[P][M] ? never : `${Uppercase<M>} ${P & string}` }[Method] }[keyof paths];
+type Operations = {
+  [P in keyof paths]: {
+    [M in Method]: undefined extends paths[P][M] ? never : `${Uppercase<M>} ${P & string}`;
+  }[Method];
+}[keyof paths];
 type Listed =
   | 'POST /api/v1/auth/token'
   | 'POST /api/v1/auth/login'

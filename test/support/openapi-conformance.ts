@@ -22,7 +22,10 @@ type Schema = {
 
 type Response = { content?: Record<string, { schema?: Schema }> };
 type Operation = { responses: Record<string, Response> };
-export type OpenApiDocument = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
+export type OpenApiDocument = {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+};
 
 const FORMATS: Record<string, RegExp> = {
   'date-time': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/,
@@ -37,7 +40,8 @@ export class Conformance {
   private resolve(schema: Schema): Schema {
     let s = schema;
     for (let hops = 0; s.$ref; hops++) {
-      if (hops > 20 || !s.$ref.startsWith('#/components/schemas/')) throw new Error(`unresolvable $ref ${s.$ref}`);
+      if (hops > 20 || !s.$ref.startsWith('#/components/schemas/'))
+        throw new Error(`unresolvable $ref ${s.$ref}`);
       const target = this.doc.components.schemas[s.$ref.slice('#/components/schemas/'.length)];
       if (!target) throw new Error(`unresolvable $ref ${s.$ref}`);
       s = target;
@@ -67,23 +71,34 @@ export class Conformance {
       // The parts together describe one object: members are closed over all of them, not each.
       const names = this.declared(s);
       for (const part of s.allOf) errors.push(...this.validate(value, part, at, false));
-      if (closed && names && isObject(value)) for (const k of Object.keys(value)) if (!names.has(k)) errors.push(`${at}.${k}: not in the document`);
+      if (closed && names && isObject(value))
+        for (const k of Object.keys(value)) if (!names.has(k)) errors.push(`${at}.${k}: not in the document`);
     }
     if (s.anyOf && !s.anyOf.some((option) => this.validate(value, option, at, closed).length === 0))
-      errors.push(`${at}: matches none of anyOf (${s.anyOf.map((o) => this.validate(value, o, at, closed)[0]).join(' | ')})`);
-    if (s.oneOf && s.oneOf.filter((option) => this.validate(value, option, at, closed).length === 0).length !== 1) errors.push(`${at}: does not match exactly one of oneOf`);
-    if (s.enum && !s.enum.includes(value)) errors.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(s.enum)}`);
+      errors.push(
+        `${at}: matches none of anyOf (${s.anyOf.map((o) => this.validate(value, o, at, closed)[0]).join(' | ')})`,
+      );
+    if (
+      s.oneOf &&
+      s.oneOf.filter((option) => this.validate(value, option, at, closed).length === 0).length !== 1
+    )
+      errors.push(`${at}: does not match exactly one of oneOf`);
+    if (s.enum && !s.enum.includes(value))
+      errors.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(s.enum)}`);
     switch (s.type) {
       case undefined:
         break;
       case 'object': {
         if (!isObject(value)) return [...errors, `${at}: expected an object`];
-        for (const name of s.required ?? []) if (!(name in value)) errors.push(`${at}.${name}: required, but missing`);
+        for (const name of s.required ?? [])
+          if (!(name in value)) errors.push(`${at}.${name}: required, but missing`);
         for (const [k, v] of Object.entries(value)) {
           const prop = s.properties?.[k];
           if (prop) errors.push(...this.validate(v, prop, `${at}.${k}`));
-          else if (typeof s.additionalProperties === 'object') errors.push(...this.validate(v, s.additionalProperties, `${at}.${k}`));
-          else if (closed && !s.allOf && s.additionalProperties !== true) errors.push(`${at}.${k}: not in the document`);
+          else if (typeof s.additionalProperties === 'object')
+            errors.push(...this.validate(v, s.additionalProperties, `${at}.${k}`));
+          else if (closed && !s.allOf && s.additionalProperties !== true)
+            errors.push(`${at}.${k}: not in the document`);
         }
         break;
       }
@@ -92,8 +107,10 @@ export class Conformance {
         value.forEach((v, i) => errors.push(...this.validate(v, s.items ?? {}, `${at}[${i}]`)));
         break;
       case 'string':
-        if (typeof value !== 'string') return [...errors, `${at}: expected a string, got ${JSON.stringify(value)}`];
-        if (s.format && FORMATS[s.format] && !FORMATS[s.format]!.test(value)) errors.push(`${at}: ${JSON.stringify(value)} is not a ${s.format}`);
+        if (typeof value !== 'string')
+          return [...errors, `${at}: expected a string, got ${JSON.stringify(value)}`];
+        if (s.format && FORMATS[s.format] && !FORMATS[s.format]!.test(value))
+          errors.push(`${at}: ${JSON.stringify(value)} is not a ${s.format}`);
         break;
       case 'integer':
         if (!Number.isInteger(value)) errors.push(`${at}: expected an integer, got ${JSON.stringify(value)}`);
@@ -102,7 +119,8 @@ export class Conformance {
         if (typeof value !== 'number') errors.push(`${at}: expected a number, got ${JSON.stringify(value)}`);
         break;
       case 'boolean':
-        if (typeof value !== 'boolean') errors.push(`${at}: expected a boolean, got ${JSON.stringify(value)}`);
+        if (typeof value !== 'boolean')
+          errors.push(`${at}: expected a boolean, got ${JSON.stringify(value)}`);
         break;
     }
     return errors;
@@ -117,11 +135,15 @@ export class Conformance {
     const where = `${method.toUpperCase()} ${path} → ${status}`;
     if (!op) return [`${where}: no such operation in the document`];
     const response = op.responses[String(status)];
-    if (!response) return [`${where}: status not documented (documented: ${Object.keys(op.responses).join(', ')})`];
+    if (!response)
+      return [`${where}: status not documented (documented: ${Object.keys(op.responses).join(', ')})`];
     if (!response.content) return body.length ? [`${where}: a body where the document promises none`] : [];
     const media = contentType?.split(';')[0]!.trim() ?? '';
     const declared = response.content[media];
-    if (!declared) return [`${where}: media type ${media || '(none)'} not declared (declared: ${Object.keys(response.content).join(', ')})`];
+    if (!declared)
+      return [
+        `${where}: media type ${media || '(none)'} not declared (declared: ${Object.keys(response.content).join(', ')})`,
+      ];
     if (!/json$/.test(media) || !declared.schema) return [];
     let value: unknown;
     try {

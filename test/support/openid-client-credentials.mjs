@@ -17,7 +17,10 @@ const jwks = createRemoteJWKSet(new URL(server.jwks_uri));
 
 function configuration(secret, auth) {
   // client_secret_post by default; HTTP Basic (client_secret_basic) when asked.
-  const config = auth === 'basic' ? new client.Configuration(server, clientId, undefined, client.ClientSecretBasic(secret)) : new client.Configuration(server, clientId, secret);
+  const config =
+    auth === 'basic'
+      ? new client.Configuration(server, clientId, undefined, client.ClientSecretBasic(secret))
+      : new client.Configuration(server, clientId, secret);
   // The test service listens on plain HTTP at 127.0.0.1; openid-client refuses http:// unless told.
   client.allowInsecureRequests(config);
   return config;
@@ -42,7 +45,9 @@ async function describeError(err) {
     error_description: err.error_description,
     status: err.status ?? response?.status,
     contentType: response?.headers.get('content-type') ?? null,
-    challenges: Array.isArray(err.cause) ? err.cause.map((c) => ({ scheme: c.scheme, parameters: c.parameters })) : undefined,
+    challenges: Array.isArray(err.cause)
+      ? err.cause.map((c) => ({ scheme: c.scheme, parameters: c.parameters }))
+      : undefined,
     body,
   };
 }
@@ -51,7 +56,15 @@ async function grant(config, parameters) {
   try {
     const tokens = await client.clientCredentialsGrant(config, parameters);
     const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, { issuer, audience });
-    return { ok: true, token_type: tokens.token_type, expires_in: tokens.expires_in, scope: tokens.scope, expiresIn: tokens.expiresIn(), claims: payload, header: protectedHeader };
+    return {
+      ok: true,
+      token_type: tokens.token_type,
+      expires_in: tokens.expires_in,
+      scope: tokens.scope,
+      expiresIn: tokens.expiresIn(),
+      claims: payload,
+      header: protectedHeader,
+    };
   } catch (err) {
     return { ok: false, ...(await describeError(err)) };
   }

@@ -6,7 +6,11 @@ export class AuditEventDto {
   @ApiProperty({ example: '1042', description: 'Decimal id; also the search cursor.' })
   id: string;
 
-  @ApiProperty({ format: 'date-time', example: '2026-11-02T01:02:03.456789Z', description: 'UTC with microseconds.' })
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-11-02T01:02:03.456789Z',
+    description: 'UTC with microseconds.',
+  })
   occurredAt: string;
 
   @ApiProperty({ enum: ['user', 'client', 'system', 'anonymous'] })
@@ -27,7 +31,12 @@ export class AuditEventDto {
   @ApiProperty({ type: String, nullable: true })
   resourceId: string | null;
 
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The release record concerned (the person, never a name).' })
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The release record concerned (the person, never a name).',
+  })
   recordId: string | null;
 
   @ApiProperty({ enum: ['success', 'denied', 'failure'] })
@@ -36,19 +45,32 @@ export class AuditEventDto {
   @ApiProperty({ type: String, nullable: true, example: 'not-approved' })
   reasonCode: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'The request id of the HTTP call that caused it.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The request id of the HTTP call that caused it.',
+  })
   requestId: string | null;
 
   @ApiProperty({ type: String, nullable: true })
   sourceIp: string | null;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'Action-specific details (never personal data).' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'Action-specific details (never personal data).',
+  })
   details: unknown;
 
   @ApiProperty({ type: 'integer', nullable: true, description: 'Position in the log; null until sealed.' })
   leafIndex: number | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'RFC 6962 leaf hash (base64); null until sealed.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'RFC 6962 leaf hash (base64); null until sealed.',
+  })
   leafHash: string | null;
 }
 
@@ -68,7 +90,9 @@ export class CheckpointDto {
   @ApiProperty({ description: 'The kid of the Ed25519 key in /.well-known/jwks.json.' })
   keyId: string;
 
-  @ApiProperty({ description: 'Compact JWS (EdDSA, `typ` oie-checkpoint) over {"treeSize","rootHash","time"}.' })
+  @ApiProperty({
+    description: 'Compact JWS (EdDSA, `typ` oie-checkpoint) over {"treeSize","rootHash","time"}.',
+  })
   signature: string;
 }
 
@@ -90,7 +114,11 @@ export class InclusionProofDto {
   @ApiProperty({ description: 'Base64.' })
   rootHash: string;
 
-  @ApiProperty({ type: CheckpointDto, nullable: true, description: 'The checkpoint of this tree size, if one was signed.' })
+  @ApiProperty({
+    type: CheckpointDto,
+    nullable: true,
+    description: 'The checkpoint of this tree size, if one was signed.',
+  })
   checkpoint: CheckpointDto | null;
 }
 

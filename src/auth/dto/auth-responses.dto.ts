@@ -15,7 +15,8 @@ export class AccessTokenDto {
 export class LoginResponseDto extends AccessTokenDto {
   @ApiPropertyOptional({
     type: Boolean,
-    description: 'Present (true) when TOTP is not enrolled yet: the token then only enrols it (POST /auth/mfa/enroll, /auth/mfa/verify) and lives 10 minutes.',
+    description:
+      'Present (true) when TOTP is not enrolled yet: the token then only enrols it (POST /auth/mfa/enroll, /auth/mfa/verify) and lives 10 minutes.',
   })
   mfaEnrollmentRequired?: boolean;
 }
@@ -27,7 +28,10 @@ export class MfaEnrollmentDto {
 
 /** One public key (RFC 7517). */
 export class JwkDto {
-  @ApiProperty({ enum: ['EC', 'OKP'], description: 'EC for the ES256 key (tokens, receipts), OKP for the Ed25519 key (audit checkpoints).' })
+  @ApiProperty({
+    enum: ['EC', 'OKP'],
+    description: 'EC for the ES256 key (tokens, receipts), OKP for the Ed25519 key (audit checkpoints).',
+  })
   kty: string;
 
   @ApiProperty({ enum: ['P-256', 'Ed25519'] })

@@ -8,7 +8,11 @@ export class LiveDto {
 /** One check: `{ status: 'up' }`. */
 const indicators = (description: string) => ({
   type: 'object' as const,
-  additionalProperties: { type: 'object' as const, required: ['status'], properties: { status: { type: 'string' as const, enum: ['up'] } } },
+  additionalProperties: {
+    type: 'object' as const,
+    required: ['status'],
+    properties: { status: { type: 'string' as const, enum: ['up'] } },
+  },
   description,
   example: { database: { status: 'up' }, migrations: { status: 'up' } },
 });
@@ -21,7 +25,12 @@ export class ReadyDto {
   @ApiProperty(indicators('The checks that passed: database and migrations.'))
   info: Record<string, { status: 'up' }>;
 
-  @ApiProperty({ type: 'object', additionalProperties: false, description: 'The checks that failed: none when ready.', example: {} })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: false,
+    description: 'The checks that failed: none when ready.',
+    example: {},
+  })
   error: Record<string, never>;
 
   @ApiProperty(indicators('Every check.'))

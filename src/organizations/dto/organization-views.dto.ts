@@ -15,7 +15,12 @@ export class OrganizationDto {
   @ApiProperty({ example: '大阪市' })
   name: string;
 
-  @ApiProperty({ type: String, nullable: true, example: '271004', description: 'Municipalities and prefectures only.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '271004',
+    description: 'Municipalities and prefectures only.',
+  })
   localGovernmentCode: string | null;
 
   @ApiProperty({ type: String, format: 'uuid', nullable: true })
@@ -44,7 +49,12 @@ export class ClientDto {
   @ApiProperty({ enum: CLIENT_SCOPES, isArray: true })
   scopes: ClientScope[];
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When it was revoked; null while active.' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When it was revoked; null while active.',
+  })
   revokedAt: string | null;
 
   @ApiProperty({ format: 'date-time' })

@@ -3,7 +3,13 @@ import { FieldErrorDto } from '../../common/dto/problem-details.dto';
 import { PageOf } from '../../common/dto/page.dto';
 import { RELEASE_TYPES, SEXES } from '../release-record.entity';
 import type { ReleaseType } from '../release-record.entity';
-import { ConsentDto, OffenseDto, PlannedResidenceDto, SupervisionDto, SupportNeedsDto } from './release-record.dto';
+import {
+  ConsentDto,
+  OffenseDto,
+  PlannedResidenceDto,
+  SupervisionDto,
+  SupportNeedsDto,
+} from './release-record.dto';
 
 /** A stored release record, as its holder's staff see it. */
 export class ReleaseRecordViewDto {
@@ -69,7 +75,10 @@ export class ReleaseRecordPageDto extends PageOf(ReleaseRecordViewDto) {}
 
 /** The outcome of one line (NDJSON) or row (CSV) of an import. */
 export class ImportLineDto {
-  @ApiProperty({ type: 'integer', description: 'Line number in the body (CSV: counting the header as line 1).' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Line number in the body (CSV: counting the header as line 1).',
+  })
   line: number;
 
   @ApiProperty({ enum: ['created', 'updated', 'rejected'] })
@@ -78,10 +87,16 @@ export class ImportLineDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'The record, when stored.' })
   id?: string;
 
-  @ApiPropertyOptional({ example: 'R-7K2M9QX4TB', description: 'The record’s public reference, when stored.' })
+  @ApiPropertyOptional({
+    example: 'R-7K2M9QX4TB',
+    description: 'The record’s public reference, when stored.',
+  })
   recordRef?: string;
 
-  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Why the line was rejected (never its values).' })
+  @ApiPropertyOptional({
+    type: [FieldErrorDto],
+    description: 'Why the line was rejected (never its values).',
+  })
   errors?: FieldErrorDto[];
 }
 

@@ -25,19 +25,41 @@ export class RequestDto {
   @ApiProperty()
   justification: string;
 
-  @ApiProperty({ enum: CATEGORIES, isArray: true, nullable: true, description: 'Set when approved: what may be retrieved.' })
+  @ApiProperty({
+    enum: CATEGORIES,
+    isArray: true,
+    nullable: true,
+    description: 'Set when approved: what may be retrieved.',
+  })
   approvedCategories: Category[] | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set when approved: end of the access window.' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Set when approved: end of the access window.',
+  })
   accessUntil: string | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, description: 'Set when approved: how many retrievals in all.' })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Set when approved: how many retrievals in all.',
+  })
   maxRetrievals: number | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, description: 'Set when approved: how many retrievals are left.' })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Set when approved: how many retrievals are left.',
+  })
   retrievalsLeft: number | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Why it was rejected, withdrawn, revoked or expired.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Why it was rejected, withdrawn, revoked or expired.',
+  })
   statusReason: string | null;
 
   @ApiProperty({ format: 'date-time', description: 'An undecided request expires then.' })
@@ -99,6 +121,10 @@ export class RequestPageDto {
   @ApiProperty({ type: 'array', items: REQUEST_FOR_CALLER })
   items: (HolderRequestDto | RequestDto)[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Opaque cursor for the next page (`?cursor=`); null on the last page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Opaque cursor for the next page (`?cursor=`); null on the last page.',
+  })
   nextCursor: string | null;
 }

@@ -3,7 +3,13 @@ import type { Purpose } from '../../../config/configuration';
 import { PageOf } from '../../common/dto/page.dto';
 import { SAFEGUARD_STATUSES } from '../safeguard.entity';
 import type { SafeguardStatus } from '../safeguard.entity';
-import { AttestationDto, ContactPointDto, LegalBasisDto, MeasuresDto, RetentionDto } from './register-safeguards.dto';
+import {
+  AttestationDto,
+  ContactPointDto,
+  LegalBasisDto,
+  MeasuresDto,
+  RetentionDto,
+} from './register-safeguards.dto';
 
 const PURPOSES = ['reintegration_support', 'welfare_coordination', 'ordinance_program'];
 
@@ -54,13 +60,22 @@ export class SafeguardDto {
   @ApiProperty({ format: 'date' })
   attestedOn: string;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set when verified: the version is in force until then.' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Set when verified: the version is in force until then.',
+  })
   validUntil: string | null;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   reviewedAt: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Why it was rejected, suspended, superseded or expired.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Why it was rejected, suspended, superseded or expired.',
+  })
   statusReason: string | null;
 
   @ApiProperty({ format: 'date-time' })
@@ -73,7 +88,11 @@ export class SafeguardDto {
 export class SafeguardPageDto extends PageOf(SafeguardDto, { single: true }) {}
 
 export class CurrentSafeguardsDto {
-  @ApiProperty({ type: SafeguardDto, nullable: true, description: 'The version in force now (active and not past validUntil).' })
+  @ApiProperty({
+    type: SafeguardDto,
+    nullable: true,
+    description: 'The version in force now (active and not past validUntil).',
+  })
   active: SafeguardDto | null;
 
   @ApiProperty({ type: SafeguardDto, nullable: true, description: 'The newest version, whatever its state.' })
