@@ -4,10 +4,9 @@
 // checked against the served document (status, media type, body schema, no undocumented members).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import canonicalize from 'canonicalize';
 import { compactVerify, createLocalJWKSet } from 'jose';
@@ -16,7 +15,7 @@ import type { Middleware } from 'openapi-fetch';
 import measures from '../config/safeguard-measures.json';
 import { AuditLogService } from '../src/audit/audit-log.service';
 import type { components, paths } from './client/openapi';
-import { generateTypes, servedDocument, TYPES_FILE, writeTemporary } from './openapi/document';
+import { generateTypes, servedDocument, TYPES_FILE, withTemporary } from './openapi/document';
 import { Conformance, OpenApiDocument } from './support/openapi-conformance';
 import { ADMIN, createTestApp, secretFromUri, TestApp, totpFor } from './support/test-app';
 
@@ -96,9 +95,11 @@ describe('a client generated from the served OpenAPI document', () => {
   }
 
   it('has committed the types openapi-typescript generates from the served document (npm run openapi:types)', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'oie-openapi-types-')), 'openapi.d.ts');
-    generateTypes(writeTemporary(doc), out);
-    const served = readFileSync(out, 'utf8');
+    const served = withTemporary(doc, (file) => {
+      const out = join(dirname(file), 'openapi.d.ts');
+      generateTypes(file, out);
+      return readFileSync(out, 'utf8');
+    });
     const committed = readFileSync(TYPES_FILE, 'utf8');
     if (served !== committed)
       throw new Error(

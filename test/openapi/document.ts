@@ -2,9 +2,9 @@
 // build it (test/support/test-app.ts), on a database copied from a freshly migrated template, and
 // asked for GET /api/docs-json. With DATABASE_URL unset an embedded PostgreSQL is started and removed.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createTestApp, TestApp } from '../support/test-app';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -40,6 +40,16 @@ export function writeTemporary(document: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), 'oie-openapi-')), 'openapi.json');
   writeFileSync(file, JSON.stringify(document, null, 2) + '\n');
   return file;
+}
+
+/** Writes a document to a temporary folder for `fn`, and removes the folder afterwards. */
+export function withTemporary<T>(document: unknown, fn: (file: string) => T): T {
+  const file = writeTemporary(document);
+  try {
+    return fn(file);
+  } finally {
+    rmSync(dirname(file), { recursive: true, force: true });
+  }
 }
 
 function bin(pkg: string, name: string): string {

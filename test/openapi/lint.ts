@@ -1,10 +1,9 @@
 // npm run lint:openapi: lints the document the service serves (GET /api/docs-json) with Redocly's
 // recommended rules (test/openapi/.redocly.yaml). Any error or warning fails it.
-import { fetchServedDocument, lint, writeTemporary } from './document';
+import { fetchServedDocument, lint, withTemporary } from './document';
 
 async function main(): Promise<void> {
-  const file = writeTemporary(await fetchServedDocument());
-  const { errors, warnings, problems } = lint(file);
+  const { errors, warnings, problems } = withTemporary(await fetchServedDocument(), lint);
   for (const p of problems)
     console.log(
       `${p.severity.padEnd(5)} ${p.ruleId.padEnd(28)} ${p.location[0]?.pointer ?? ''}  ${p.message}`,
