@@ -15,6 +15,8 @@ import { requestId } from './common/request-id';
 import { createValidationPipe } from './common/validation';
 import { setProblemBase } from './common/problem';
 import { MetricsService } from './metrics/metrics.service';
+import { ProblemDetailsDto } from './common/dto/problem-details.dto';
+import { finishDocument } from './common/openapi';
 
 export const API_PREFIX = 'api/v1';
 
@@ -88,17 +90,24 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   });
   app.useGlobalPipes(createValidationPipe());
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Offender-information exchange (再犯防止施策番号109 情報連携)')
-      .setDescription(
-        'Controlled exchange of release information between correctional facilities, probation offices and local governments. ' +
-          'Every error is RFC 9457 problem details (application/problem+json). Each route states the roles or scopes it allows.',
-      )
-      .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT (ES256)' })
-      .build(),
+  const document = finishDocument(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Offender-information exchange (再犯防止施策番号109 情報連携)')
+        .setDescription(
+          'Controlled exchange of release information between correctional facilities, probation offices and local governments. ' +
+            'Every error is RFC 9457 problem details (application/problem+json). Each route states the roles or scopes it allows.',
+        )
+        .setVersion('1.0')
+        // Not open source: the package is UNLICENSED (npm's word for "no licence is granted").
+        .setLicense('Proprietary (UNLICENSED): no licence is granted', 'https://docs.npmjs.com/cli/v10/configuring-npm/package-json#license')
+        .addServer('/', 'This service: the paths are absolute from the origin that serves this document.')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT (ES256)' })
+        .addSecurityRequirements('bearer')
+        .build(),
+      { extraModels: [ProblemDetailsDto] },
+    ),
   );
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/docs-json',

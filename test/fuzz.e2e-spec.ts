@@ -203,7 +203,9 @@ describe('fuzz: hostile input never breaks the service', () => {
     }
     if (refused && res.status < 400) return `${where}: accepted ${snippet()}`;
     if (res.status >= 400) {
-      if (!/^application\/problem\+json/.test(String(res.headers['content-type'])))
+      // OAuth errors of the token endpoint are application/json (RFC 6749 §5.2), with the problem members beside `error`.
+      const oauthError = /\/auth\/token$/.test(c.path) && typeof (res.body as { error?: unknown })?.error === 'string';
+      if (!/^application\/problem\+json/.test(String(res.headers['content-type'])) && !(oauthError && /^application\/json/.test(String(res.headers['content-type']))))
         return `${where}: not problem+json (${res.headers['content-type']})`;
       const p = res.body as { type?: unknown; title?: unknown; status?: unknown };
       if (

@@ -18,7 +18,8 @@ describe('OAuth token endpoint', () => {
 
   const expectOAuthError = (res: { status: number; body: Record<string, unknown>; headers: Record<string, string> }, status: number, error: string) => {
     expect({ status: res.status, error: res.body.error }).toEqual({ status, error });
-    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    // RFC 6749 §5.2: application/json, the problem details members beside `error` and `error_description`.
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body).toMatchObject({ status, title: expect.any(String), type: expect.stringMatching(/\/problems\/[a-z-]+$/), error_description: expect.any(String) });
     expect(res.body.error_description).toBe(res.body.detail);
   };

@@ -85,7 +85,8 @@ describe('platform', () => {
     it('refuses a wrong secret with 401 problem details and audits it', async () => {
       const res = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: 'wrong' });
       expect(res.status).toBe(401);
-      expect(res.headers['content-type']).toMatch(/problem\+json/);
+      expect(res.headers['content-type']).toMatch(/^application\/json/); // an OAuth error (RFC 6749 §5.2)
+      expect(res.body).toMatchObject({ error: 'invalid_client', title: 'Unauthorized' });
       expect(res.body.type).toMatch(/invalid-client$/);
       const audit = await t.db.query(`SELECT * FROM audit_events WHERE action = 'auth.token' AND outcome = 'denied' AND request_id = $1`, [res.body.requestId]);
       expect(audit.rowCount).toBe(1);

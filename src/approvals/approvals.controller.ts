@@ -1,5 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { HolderRequestDto } from '../requests/dto/request-view.dto';
+import { DecidedRequestDto, DecisionPageDto } from './dto/decision-view.dto';
 import type { Actor } from '../auth/actor';
 import { Authorize, CurrentActor } from '../auth/decorators';
 import { ApprovalsService } from './approvals.service';
@@ -13,6 +15,11 @@ export class ApprovalsController {
   @Post(':id/decisions')
   @HttpCode(200)
   @Authorize({ roles: ['case_officer'], summary: 'Approve (narrowing categories, window, retrievals) or reject a request routed to your agency' })
+  @ApiOkResponse({
+    description: 'The request after the decision: approved, rejected, or awaiting_second_approval (a sensitive category needs a second supervisor).',
+    type: DecidedRequestDto,
+  })
+  @ApiForbiddenResponse({ description: 'requester-cannot-decide, or second-approval-rules (the second approval needs another supervisor).' })
   @ApiNotFoundResponse({ description: 'Not routed to your agency.' })
   @ApiConflictResponse({ description: 'request-already-decided (also the loser of two concurrent decisions).' })
   @ApiUnprocessableEntityResponse({ description: 'categories-widened or approval-limit-exceeded.' })
@@ -22,6 +29,8 @@ export class ApprovalsController {
 
   @Get(':id/decisions')
   @Authorize({ roles: ['case_officer'], summary: 'The decisions on a request routed to your agency' })
+  @ApiOkResponse({ description: 'Every decision, by stage.', type: DecisionPageDto })
+  @ApiNotFoundResponse({ description: 'Not routed to your agency.' })
   list(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
     return this.approvals.decisionsFor(actor, id);
   }
@@ -29,6 +38,8 @@ export class ApprovalsController {
   @Post(':id/revoke')
   @HttpCode(200)
   @Authorize({ roles: ['case_officer'], summary: 'Revoke an approval: later retrievals are refused' })
+  @ApiOkResponse({ description: 'The request, revoked.', type: HolderRequestDto })
+  @ApiNotFoundResponse({ description: 'Not routed to your agency.' })
   @ApiConflictResponse({ description: 'Not approved.' })
   revoke(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: RevokeDto) {
     return this.approvals.revoke(actor, id, dto.reason);

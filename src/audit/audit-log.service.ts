@@ -27,7 +27,7 @@ export interface Checkpoint {
   keyId: string;
   signature: string;
   /** The same checkpoint as a C2SP signed note (c2sp.org/tlog-checkpoint), witnesses' cosignatures appended where asked. */
-  note?: string | null;
+  note: string | null;
 }
 
 export interface VerifyReport {

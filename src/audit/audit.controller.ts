@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Injectable, Param, PipeTransform, Post, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { Public } from '../auth/decorators';
 import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig } from '../../config/configuration';
@@ -10,18 +10,9 @@ import { NotFoundError, RuleViolationError } from '../common/domain-error';
 import { AuditLogService } from './audit-log.service';
 import { AuditQueryService } from './audit-query.service';
 import { AuditService } from './audit.service';
-import {
-  AuditExportDto,
-  AuditSearchDto,
-  CheckpointPageView,
-  CheckpointsQueryDto,
-  CheckpointView,
-  ConsistencyQueryDto,
-  ProofQueryDto,
-  VerifyLogDto,
-  VerifyReportView,
-} from './dto/audit-query.dto';
+import { AuditExportDto, AuditSearchDto, CheckpointsQueryDto, ConsistencyQueryDto, ProofQueryDto, VerifyLogDto } from './dto/audit-query.dto';
 import type { ExternalCheckpoint } from './audit-log.service';
+import { AuditEventPageDto, CheckpointDto, CheckpointPageDto, ConsistencyProofDto, InclusionProofDto, VerifyReportDto } from './dto/audit-views.dto';
 import { BadRequestError } from '../common/domain-error';
 
 /** A leaf index in plain decimal: no spaces, signs, hex or exponents. */
@@ -46,6 +37,7 @@ export class AuditController {
 
   @Get('events')
   @Authorize({ roles: ['auditor'], summary: 'Search audit events (newest first, cursor pagination)' })
+  @ApiOkResponse({ description: 'Newest first.', type: AuditEventPageDto })
   async search(@Query() q: AuditSearchDto) {
     const page = await this.query.search(q);
     await this.audit.record({ action: 'audit.search', resourceType: 'audit_event', details: { filters: { ...q, cursor: undefined, limit: undefined }, count: page.items.length } });
@@ -54,7 +46,15 @@ export class AuditController {
 
   @Get('events/export')
   @Authorize({ roles: ['auditor'], summary: 'Stream matching events as NDJSON or CSV in log order' })
-  @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiOkResponse({
+    description:
+      'Every matching event in log order (sealed by leaf index, then unsealed by id): NDJSON, one AuditEventDto per line, or CSV with a header row of the same names (details as JSON; cells that could start a spreadsheet formula are prefixed with a quote).',
+    headers: { 'Content-Disposition': { description: 'attachment; filename="audit-events.ndjson" or "audit-events.csv"', schema: { type: 'string' } } },
+    content: {
+      'application/x-ndjson': { schema: { type: 'string', description: 'One JSON AuditEventDto per line.' } },
+      'text/csv': { schema: { type: 'string', description: 'RFC 4180 CSV, every cell quoted.' } },
+    },
+  })
   async export(@Query() q: AuditExportDto, @Res() res: Response): Promise<void> {
     const format = q.format ?? 'ndjson';
     await this.audit.recordDetached({ action: 'audit.export', resourceType: 'audit_event', details: { filters: { ...q } } });
@@ -68,7 +68,7 @@ export class AuditController {
 
   @Get('checkpoints/latest')
   @Authorize({ roles: ['auditor'], scopes: ['disclosures:read'], summary: 'The latest signed checkpoint (tree size, root hash, time, Ed25519 JWS, and as a C2SP signed note with cosignatures)' })
-  @ApiOkResponse({ type: CheckpointView })
+  @ApiOkResponse({ description: 'The newest checkpoint.', type: CheckpointDto })
   @ApiNotFoundResponse({ description: 'Nothing sealed yet.' })
   async latest() {
     const cp = await this.log.latestCheckpoint();
@@ -79,8 +79,7 @@ export class AuditController {
 
   @Get('checkpoints/latest.note')
   @Authorize({ roles: ['auditor'], scopes: ['disclosures:read'], summary: 'The latest checkpoint as a C2SP tlog-checkpoint signed note, with the cosignatures received so far' })
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'origin, tree size, base64 root hash, a blank line, then signature lines (— name base64).', schema: { type: 'string' } })
+  @ApiOkResponse({ description: 'origin, tree size, base64 root hash, a blank line, then signature lines (— name base64).', content: { 'text/plain': { schema: { type: 'string' } } } })
   @ApiNotFoundResponse({ description: 'Nothing sealed yet.' })
   async latestNote(@Res() res: Response): Promise<void> {
     const cp = await this.log.latestCheckpoint();
@@ -94,15 +93,17 @@ export class AuditController {
   @Public()
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ summary: "The log's note verifier key: <origin>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)> (c2sp.org/signed-note)" })
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'One line, the verifier key; public (it is a public key).', schema: { type: 'string', example: 'exchange.example.jp/audit-log+1a2b3c4d+AT…' } })
+  @ApiOkResponse({
+    description: 'One line, the verifier key; public (it is a public key).',
+    content: { 'text/plain': { schema: { type: 'string', example: 'exchange.example.jp/audit-log+1a2b3c4d+AT…' } } },
+  })
   verifierKey(@Res() res: Response): void {
     res.status(200).type('text/plain; charset=utf-8').send(`${this.log.verifierKey()}\n`);
   }
 
   @Get('checkpoints')
   @Authorize({ roles: ['auditor'], summary: 'Signed checkpoints, newest first' })
-  @ApiOkResponse({ type: CheckpointPageView })
+  @ApiOkResponse({ description: 'Newest first; the cursor is a tree size.', type: CheckpointPageDto })
   async checkpoints(@Query() q: CheckpointsQueryDto) {
     const page = await this.log.checkpoints({ before: q.cursor, limit: q.limit });
     await this.audit.record({ action: 'audit.checkpoints.read', resourceType: 'audit_checkpoint', details: { count: page.items.length } });
@@ -111,6 +112,8 @@ export class AuditController {
 
   @Get('events/:index/proof')
   @Authorize({ roles: ['auditor'], summary: 'Inclusion proof of one leaf in the tree of a given size' })
+  @ApiOkResponse({ description: 'The audit path from the leaf to the root of the tree of that size.', type: InclusionProofDto })
+  @ApiBadRequestResponse({ description: 'The index is not a decimal number, or treeSize fails validation.' })
   @ApiUnprocessableEntityResponse({ description: 'Index or tree size beyond the sealed log.' })
   async proof(@Param('index', LeafIndexPipe) indexText: string, @Query() q: ProofQueryDto) {
     const index = Number(indexText);
@@ -126,6 +129,7 @@ export class AuditController {
 
   @Get('consistency')
   @Authorize({ roles: ['auditor'], summary: 'Consistency proof between two tree sizes' })
+  @ApiOkResponse({ description: 'The proof that the tree of size `to` extends the tree of size `from`.', type: ConsistencyProofDto })
   @ApiUnprocessableEntityResponse({ description: 'from > to, or to beyond the sealed log.' })
   async consistency(@Query() q: ConsistencyQueryDto) {
     const sealed = await this.log.sealedSize();
@@ -143,7 +147,7 @@ export class AuditController {
     summary:
       'Recompute every leaf and checkpoint; check that the newest checkpoint covers every sealed event, that witnesses\' and given notes are no larger than the log and consistent with it, and the witness quorum; answers the first index that fails and why',
   })
-  @ApiOkResponse({ type: VerifyReportView })
+  @ApiOkResponse({ description: 'Whether every leaf and checkpoint verifies, the coverage, the witnesses and the notes given; if not, the first failure.', type: VerifyReportDto })
   @ApiBadRequestResponse({ description: 'A given note is malformed, or signed by neither the log nor a configured witness.' })
   async verify(@Body() body: VerifyLogDto) {
     const notes = this.externalNotes(body.notes ?? []);

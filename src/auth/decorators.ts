@@ -1,5 +1,6 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiOperation, ApiServiceUnavailableResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { PUBLIC_OPERATION } from '../common/openapi';
 import type { ClientScope } from '../organizations/api-client.entity';
 import type { Role } from '../users/user.entity';
 import type { Actor as ActorType } from './actor';
@@ -18,8 +19,8 @@ export interface AuthorizePolicy {
   summary?: string;
 }
 
-/** An open route: no token needed. Everything else requires one. */
-export const Public = () => SetMetadata(IS_PUBLIC, true);
+/** An open route: no token needed (its OpenAPI operation says `security: []`). Everything else requires one. */
+export const Public = () => applyDecorators(SetMetadata(IS_PUBLIC, true), ApiExtension(PUBLIC_OPERATION, true));
 
 /**
  * Who may call this route. A route with neither `@Public()` nor `@Authorize()` is refused to
@@ -38,6 +39,7 @@ export function Authorize(policy: AuthorizePolicy) {
     ApiOperation({ summary: policy.summary, description: `Allowed to ${who || 'any signed-in caller'}.` }),
     ApiUnauthorizedResponse({ description: 'No token, or an invalid, expired or revoked one (problem+json).' }),
     ApiForbiddenResponse({ description: 'The caller lacks the role or scope, or a rule forbids it (problem+json).' }),
+    ApiServiceUnavailableResponse({ description: 'The database is unavailable; retry after `Retry-After` seconds.' }),
   );
 }
 

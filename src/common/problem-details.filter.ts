@@ -48,7 +48,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof DomainError && exception.headers) {
       for (const [name, value] of Object.entries(exception.headers)) res.setHeader(name, value);
     }
-    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+    // An OAuth error (RFC 6749 §5.2) is application/json, as OAuth clients parse it; its problem details members stay.
+    const oauth = typeof (problem as { error?: unknown }).error === 'string';
+    res.status(problem.status).type(oauth ? 'application/json' : 'application/problem+json').send(JSON.stringify(problem));
   }
 
   toProblem(exception: unknown, req: Request, res: Response): ProblemDetails {

@@ -8,6 +8,7 @@ import { AuditService } from '../audit/audit.service';
 import { ReleaseRecordsService } from '../release-records/release-records.service';
 import { Transactional } from '../database/transaction';
 import { DisclosuresService } from './disclosures.service';
+import { DisclosureDto, DisclosureHistoryDto } from './dto/disclosure-view.dto';
 
 @ApiTags('disclosures')
 @Controller()
@@ -21,7 +22,7 @@ export class DisclosuresController {
   @Get('requests/:id/disclosure')
   @Header('Cache-Control', 'no-store')
   @Authorize({ scopes: ['disclosures:read'], summary: 'Retrieve exactly the approved fields, with a signed receipt (counts one retrieval)' })
-  @ApiOkResponse({ description: '{ requestId, categories, data, retrievalsLeft, accessUntil, receipt }' })
+  @ApiOkResponse({ description: 'Exactly the approved fields, with a receipt signed by the service.', type: DisclosureDto })
   @ApiForbiddenResponse({ description: 'not-approved, approval-revoked, access-window-closed, retrievals-exhausted or safeguards-not-active.' })
   @ApiNotFoundResponse({ description: 'Not your request.' })
   retrieve(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
@@ -30,6 +31,7 @@ export class DisclosuresController {
 
   @Get('release-records/:id/disclosures')
   @Authorize({ roles: ['case_officer', 'auditor'], summary: 'Who received what about this person, when and why (the read is audited)' })
+  @ApiOkResponse({ description: 'Every retrieval about the person, newest first (at most 1000).', type: DisclosureHistoryDto })
   @ApiNotFoundResponse({ description: 'Not held by your agency.' })
   @Transactional()
   async history(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {

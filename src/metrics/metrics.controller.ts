@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG } from '../../config/configuration';
@@ -24,8 +24,8 @@ export class MetricsController {
   // Not a user route: guarded here by METRICS_TOKEN when set, not by user tokens.
   @Public()
   @ApiOperation({ summary: 'Prometheus metrics (text format); needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set' })
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4.' })
+  @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4.', content: { 'text/plain': { schema: { type: 'string' } } } })
+  @ApiUnauthorizedResponse({ description: 'METRICS_TOKEN is set and the bearer token is missing or wrong.' })
   async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
     if (this.token && !this.authorised(req.headers.authorization)) throw new UnauthenticatedError('unauthenticated', 'The metrics token is required.');
     const body = await this.metrics.scrape();

@@ -1,8 +1,13 @@
 import { Controller, Get, Header, NotFoundException, Param, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import type { SchemaObject } from '@nestjs/swagger';
 import { Public } from '../auth/decorators';
 import { isProblemSlug, PROBLEM_TYPES, ProblemTypeEntry } from './catalogue';
+
+const LANGS: SchemaObject = { type: 'object', required: ['ja', 'en'], properties: { ja: { type: 'string' }, en: { type: 'string' } } };
+const ENTRY_PROPERTIES: Record<string, SchemaObject> = { status: { type: 'integer' }, title: LANGS, explanation: LANGS };
+const ENTRY: SchemaObject = { type: 'object', required: ['status', 'title', 'explanation'], properties: ENTRY_PROPERTIES };
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -26,8 +31,10 @@ export class ProblemsController {
   @Public()
   @Header('Cache-Control', 'public, max-age=3600')
   @ApiOperation({ summary: 'Every problem type the API answers, in Japanese and English' })
-  @ApiProduces('text/html', 'application/json')
-  @ApiOkResponse({ description: 'HTML, or JSON `{ <slug>: { status, title: { ja, en }, explanation: { ja, en } } }` when asked for with Accept.' })
+  @ApiOkResponse({
+    description: 'HTML, or JSON `{ <slug>: { status, title: { ja, en }, explanation: { ja, en } } }` when asked for with Accept.',
+    content: { 'text/html': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object', additionalProperties: ENTRY } } },
+  })
   index(@Req() req: Request, @Res() res: Response): void {
     if (req.accepts(['html', 'json']) === 'json') {
       res.json(PROBLEM_TYPES);
@@ -41,8 +48,14 @@ export class ProblemsController {
   @Public()
   @Header('Cache-Control', 'public, max-age=3600')
   @ApiOperation({ summary: 'One problem type: what it means and what to do, in Japanese and English' })
-  @ApiProduces('text/html', 'application/json')
-  @ApiOkResponse({ description: 'HTML, or JSON `{ slug, status, title: { ja, en }, explanation: { ja, en } }` when asked for with Accept.' })
+  @ApiOkResponse({
+    description: 'HTML, or JSON `{ slug, status, title: { ja, en }, explanation: { ja, en } }` when asked for with Accept.',
+    content: {
+      'text/html': { schema: { type: 'string' } },
+      'application/json': { schema: { type: 'object', required: ['slug', 'status', 'title', 'explanation'], properties: { slug: { type: 'string' }, ...ENTRY_PROPERTIES } } },
+    },
+  })
+  @ApiNotFoundResponse({ description: 'No such problem type.' })
   one(@Param('slug') slug: string, @Req() req: Request, @Res() res: Response): void {
     if (!isProblemSlug(slug)) throw new NotFoundException();
     const p = PROBLEM_TYPES[slug];

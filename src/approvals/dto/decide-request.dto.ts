@@ -24,7 +24,7 @@ export class DecideRequestDto {
   @IsRfc3339()
   accessUntil?: string;
 
-  @ApiPropertyOptional({ minimum: 1, description: 'Approve: how many retrievals, within the configured maximum.' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Approve: how many retrievals, within the configured maximum.' })
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -44,7 +44,7 @@ export class AuditSearchDto extends AuditFilterDto {
   @IsOptional() @IsBigintId()
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 100 })
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(500)
   limit?: number;
 }
@@ -56,15 +56,17 @@ export class AuditExportDto extends AuditFilterDto {
 }
 
 export class ProofQueryDto {
-  @ApiPropertyOptional({ description: 'Tree size the proof is for; default the latest checkpoint.' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Tree size the proof is for; default the latest checkpoint.' })
   @IsOptional() @Transform(toInt) @IsInt() @Min(1)
   treeSize?: number;
 }
 
 export class ConsistencyQueryDto {
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'The older tree size.' })
   @Transform(toInt) @IsInt() @Min(1)
   from: number;
 
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'The newer tree size (at most the sealed size).' })
   @Transform(toInt) @IsInt() @Min(1)
   to: number;
 }
@@ -74,7 +76,7 @@ export class CheckpointsQueryDto {
   @IsOptional() @IsBigintId()
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(500)
   limit?: number;
 }
@@ -95,37 +97,3 @@ export class VerifyLogDto {
   notes?: string[];
 }
 
-export class CheckpointView {
-  @ApiProperty({ example: 1024 }) treeSize: number;
-  @ApiProperty({ description: 'Base64 RFC 6962 root hash.' }) rootHash: string;
-  @ApiProperty({ format: 'date-time' }) time: string;
-  @ApiProperty({ description: 'JWK thumbprint of the Ed25519 key (in the JWKS).' }) keyId: string;
-  @ApiProperty({ description: 'Compact JWS (EdDSA) over {treeSize, rootHash, time}.' }) signature: string;
-  @ApiProperty({
-    nullable: true,
-    type: String,
-    description: 'The checkpoint as a C2SP signed note (origin, tree size, base64 root; the log\'s Ed25519 note signature, then the witnesses\' cosignatures received so far). Null for checkpoints sealed before notes.',
-  })
-  note: string | null;
-}
-
-export class CheckpointPageView {
-  @ApiProperty({ type: [CheckpointView] }) items: CheckpointView[];
-  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
-}
-
-export class VerifyWitnessesView {
-  @ApiProperty({ type: [String] }) cosigned: string[];
-  @ApiProperty({ type: [String] }) missing: string[];
-  @ApiProperty() quorum: number;
-}
-
-export class VerifyReportView {
-  @ApiProperty() ok: boolean;
-  @ApiProperty({ description: 'Leaves checked.' }) treeSize: number;
-  @ApiProperty() checkpointsVerified: number;
-  @ApiPropertyOptional({ description: 'The first leaf index that fails.' }) firstBadIndex?: number;
-  @ApiPropertyOptional({ description: 'The tree size of the checkpoint that fails.' }) badCheckpoint?: number;
-  @ApiPropertyOptional() reason?: string;
-  @ApiPropertyOptional({ type: VerifyWitnessesView, description: 'Present when witnesses are configured.' }) witnesses?: VerifyWitnessesView;
-}

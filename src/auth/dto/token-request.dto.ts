@@ -6,13 +6,13 @@ export class TokenRequestDto {
   @Equals('client_credentials', { message: 'must be client_credentials' })
   grant_type: 'client_credentials';
 
-  @ApiProperty({ description: 'In the body, or with HTTP Basic (`Authorization: Basic`, RFC 6749 §2.3.1).' })
+  @ApiProperty({ required: false, description: 'In the body, or with HTTP Basic (`Authorization: Basic`, RFC 6749 §2.3.1): one of the two is required.' })
   @IsString()
   @MinLength(1)
   @MaxLength(100)
   client_id: string;
 
-  @ApiProperty({ writeOnly: true, description: 'In the body, or with HTTP Basic; never both.' })
+  @ApiProperty({ required: false, writeOnly: true, description: 'In the body, or with HTTP Basic; one of the two, never both.' })
   @IsString()
   @MinLength(1)
   @MaxLength(200)

@@ -61,7 +61,7 @@ export class ContactPointDto {
 }
 
 export class RetentionDto {
-  @ApiProperty({ minimum: 1, maximum: 3650 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 3650 })
   @IsInt() @Min(1) @Max(3650)
   days: number;
 

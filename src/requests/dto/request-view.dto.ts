@@ -1,0 +1,139 @@
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import type { Category, Purpose } from '../../../config/configuration';
+import { ORGANIZATION_KINDS } from '../../organizations/organization.entity';
+import { REQUEST_STATUSES } from '../request.entity';
+import type { RequestStatus } from '../request.entity';
+import { CATEGORIES, LegalGroundDto, PURPOSES } from './create-request.dto';
+
+/** A request as the requesting local government sees it: never the holder, never the record. */
+export class RequestDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ enum: REQUEST_STATUSES })
+  status: RequestStatus;
+
+  @ApiProperty({ enum: PURPOSES })
+  purpose: Purpose;
+
+  @ApiProperty({ enum: CATEGORIES, isArray: true, description: 'As requested.' })
+  categories: Category[];
+
+  @ApiProperty({ type: LegalGroundDto })
+  legalGround: LegalGroundDto;
+
+  @ApiProperty()
+  justification: string;
+
+  @ApiProperty({
+    enum: CATEGORIES,
+    isArray: true,
+    nullable: true,
+    description: 'Set when approved: what may be retrieved.',
+  })
+  approvedCategories: Category[] | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Set when approved: end of the access window.',
+  })
+  accessUntil: string | null;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Set when approved: how many retrievals in all.',
+  })
+  maxRetrievals: number | null;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Set when approved: how many retrievals are left.',
+  })
+  retrievalsLeft: number | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Why it was rejected, withdrawn, revoked or expired.',
+  })
+  statusReason: string | null;
+
+  @ApiProperty({ format: 'date-time', description: 'An undecided request expires then.' })
+  expiresAt: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'The decision deadline: the end (Japan time) of the last business day of `decisionBusinessDays`; renewed for a second approval.',
+  })
+  dueAt: string;
+
+  @ApiProperty({ description: 'Undecided and past `dueAt`.' })
+  overdue: boolean;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  decidedAt: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+}
+
+export class RequesterDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: '大阪市' })
+  name: string;
+
+  @ApiProperty({ enum: ORGANIZATION_KINDS })
+  kind: string;
+
+  @ApiProperty({ type: String, nullable: true, example: '271004' })
+  localGovernmentCode: string | null;
+}
+
+/** A request as the holder's staff see it: who asks, and which record it concerns. */
+export class HolderRequestDto extends RequestDto {
+  @ApiProperty({ format: 'uuid' })
+  requesterOrganizationId: string;
+
+  @ApiPropertyOptional({ type: RequesterDto, description: 'On GET /requests/{id} only.' })
+  requester?: RequesterDto;
+
+  @ApiProperty({ format: 'uuid' })
+  holderOrganizationId: string;
+
+  @ApiProperty({ format: 'uuid' })
+  recordId: string;
+
+  @ApiPropertyOptional({ example: 'R-7K2M9QX4TB', description: 'On GET /requests/{id} only.' })
+  recordRef?: string;
+
+  @ApiProperty({ type: 'integer', description: 'Retrievals so far.' })
+  retrievals: number;
+}
+
+/** The schema of an answer that is `HolderRequestDto` for the holder's staff and `RequestDto` for the requester. */
+export const REQUEST_FOR_CALLER = {
+  anyOf: [{ $ref: getSchemaPath(HolderRequestDto) }, { $ref: getSchemaPath(RequestDto) }],
+  description: 'HolderRequestDto for the holder’s staff; RequestDto for the requesting local government.',
+};
+
+/** Register HolderRequestDto and RequestDto as extra models wherever this is used. */
+export class RequestPageDto {
+  @ApiProperty({ type: 'array', items: REQUEST_FOR_CALLER })
+  items: (HolderRequestDto | RequestDto)[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Opaque cursor for the next page (`?cursor=`); null on the last page.',
+  })
+  nextCursor: string | null;
+}
