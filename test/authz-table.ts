@@ -146,6 +146,7 @@ const GRID: [route: string, cells: string][] = [
   ['GET /console/audit',                            '401  403  403  ok   403  403  403  401  401  401  401'],
   ['POST /console/audit/verify',                    '401  403  403  ok   403  403  403  401  401  401  401'],
   ['GET /console/audit/export',                     '401  403  403  ok   403  403  403  401  401  401  401'],
+  ['GET /console/webhooks',                         '401  ok   403  403  403  ok   403  401  401  401  401'],
   ['GET /console/admin',                            '401  ok   403  403  403  403  403  401  401  401  401'],
   ['POST /console/admin/organizations',             '401  ok   403  403  403  403  403  401  401  401  401'],
   ['POST /console/admin/users',                     '401  ok   403  403  403  403  403  401  401  401  401'],

@@ -1078,6 +1078,7 @@ describe('fuzz: hostile input never breaks the service', () => {
     'GET /console/audit/export': true,
     'POST /console/admin/organizations': true,
     'POST /console/admin/users': true,
+    'GET /console/webhooks': true,
   };
 
   it('refuses invalid console forms (sign-in, TOTP, decisions, reviews, administration) and changes nothing', async () => {
@@ -1529,6 +1530,20 @@ describe('fuzz: hostile input never breaks the service', () => {
               maxLength: 3,
             }),
             (pairs) => ({ method: 'get', path: '/console/audit/export', query: q(pairs), who: 'auditor' }),
+            robust,
+          ),
+          prop(
+            'GET /console/webhooks',
+            40,
+            fc.record({ org: fc.oneof(hostileString, notUuid, fc.uuid()), lang: hostileString }),
+            (f) => ({ method: 'get', path: '/console/webhooks', query: q(Object.entries(f)), who: 'admin' }),
+            robust,
+          ),
+          prop(
+            'GET /console/webhooks (supervisor)',
+            20,
+            fc.record({ org: fc.oneof(hostileString, notUuid, fc.uuid()) }),
+            (f) => ({ method: 'get', path: '/console/webhooks', query: q(Object.entries(f)), who: 'supervisor' }),
             robust,
           ),
           prop(

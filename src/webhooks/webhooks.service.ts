@@ -238,6 +238,37 @@ export class WebhooksService {
     return out;
   }
 
+  /** An organisation's webhooks and its most recent deliveries, each with its last attempt (the console). */
+  async overview(orgId: string, limit = 50) {
+    const subs = await this.q<SubscriptionRow>(`SELECT * FROM webhook_subscriptions WHERE organization_id = $1 AND status <> 'deleted' ORDER BY created_at DESC, id DESC`, [orgId]);
+    const rows = await this.q<DeliveryRow & { subscription_id: string; attempts: number; last_status: number | null; last_error: string | null; last_at: Date | null }>(
+      `SELECT d.id, d.subscription_id, d.event_id, d.event_type, d.status, d.attempts, d.created_at, d.next_attempt_at, d.completed_at,
+              a.status_code AS last_status, a.error AS last_error, a.attempted_at AS last_at
+         FROM webhook_deliveries d
+         JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.organization_id = $1 AND s.status <> 'deleted'
+         LEFT JOIN LATERAL (SELECT status_code, error, attempted_at FROM webhook_delivery_attempts WHERE delivery_id = d.id ORDER BY id DESC LIMIT 1) a ON true
+        ORDER BY d.created_at DESC, d.id DESC LIMIT $2`,
+      [orgId, limit],
+    );
+    const urls = new Map(subs.map((s) => [s.id, s.url]));
+    return {
+      webhooks: subs.map(toWebhookView),
+      deliveries: rows.map((r) => ({
+        id: r.id,
+        messageId: messageIdOf(r.id),
+        url: urls.get(r.subscription_id) ?? '',
+        eventType: r.event_type,
+        status: r.status,
+        attempts: r.attempts,
+        createdAt: new Date(r.created_at).toISOString(),
+        nextAttemptAt: iso(r.next_attempt_at),
+        lastStatusCode: r.last_status,
+        lastError: r.last_error,
+        lastAttemptAt: iso(r.last_at),
+      })),
+    };
+  }
+
   /** Sends a delivery again with the same `webhook-id` and body, and a fresh retry schedule. */
   @Transactional()
   async redeliver(actor: Actor, id: string, deliveryId: string): Promise<DeliveryAcceptedView> {

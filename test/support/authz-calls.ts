@@ -202,6 +202,7 @@ export const CALLS: Record<
   'GET /console/audit': () => ({ query: { outcome: 'denied' } }),
   'POST /console/audit/verify': () => ({ form: {} }),
   'GET /console/audit/export': () => ({ query: { action: 'request.create' } }),
+  'GET /console/webhooks': (a, caller) => (caller === 'admin' ? { query: { org: a.w.city.id } } : {}),
   'GET /console/admin': () => ({}),
   'POST /console/admin/organizations': () => ({
     form: { kind: 'probation_office', name: `試験保護観察所 ${unique()}` },
