@@ -56,7 +56,7 @@ export class EnvironmentVariables {
   @IsOptional() @IsString() @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'must be a PKCS#8 PEM private key' })
   JWT_SIGNING_KEY?: string;
 
-  /** Base64 of 32 random bytes: the AES-256-GCM key for TOTP secrets at rest; generated into DATA_DIR when unset. */
+  /** Base64 of 32 random bytes: the AES-256-GCM key for TOTP and webhook secrets at rest; generated into DATA_DIR when unset. */
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be base64 of 32 bytes (openssl rand -base64 32)' })
   DATA_ENCRYPTION_KEY?: string;
 
