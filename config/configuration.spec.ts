@@ -86,4 +86,15 @@ describe('loadConfig', () => {
     expect(bad({ AUDIT_WITNESSES: `${w1.replace(/.$/, 'A')} https://a.example` })).toContain('AUDIT_WITNESSES');
     expect(bad({ AUDIT_WITNESSES: `${w1} https://a.example`, AUDIT_WITNESS_QUORUM: '2' })).toContain('AUDIT_WITNESS_QUORUM');
   });
+
+  it('reads the webhook settings: Standard Webhooks retry schedule by default, hosts normalised, bad values refused', () => {
+    const d = loadConfig({}).webhooks;
+    expect(d).toEqual({ deliveryEnabled: true, allowedHosts: [], retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000], dispatchIntervalMs: 500, timeoutMs: 10_000 });
+    const c = loadConfig({ WEBHOOK_ALLOWED_HOSTS: ' 127.0.0.1, Hooks.Example.test ,[::1]', WEBHOOK_RETRY_SCHEDULE_MS: '100,200', WEBHOOK_DELIVERY_ENABLED: 'false' }).webhooks;
+    expect(c.allowedHosts).toEqual(['127.0.0.1', 'hooks.example.test', '::1']);
+    expect(c.retryScheduleMs).toEqual([100, 200]);
+    expect(c.deliveryEnabled).toBe(false);
+    for (const env of [{ WEBHOOK_RETRY_SCHEDULE_MS: '5s,5m' }, { WEBHOOK_RETRY_SCHEDULE_MS: '' + '1,'.repeat(20) + '1' }, { WEBHOOK_TIMEOUT_MS: '30000' }, { WEBHOOK_ALLOWED_HOSTS: 'a b' }])
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+  });
 });

@@ -64,6 +64,7 @@ export interface AppConfig {
   metricsToken?: string;
   /** Base of problem `type` URIs; each slug is explained at `GET /problems/<slug>`. */
   problemBaseUrl?: string;
+  webhooks: WebhooksConfig;
   policy: Policy;
   measures: MeasureCatalogue;
 }
@@ -112,6 +113,19 @@ export function defaultOrigin(issuer: string): string {
   const base = issuer.replace(/^[a-z][a-z0-9+.-]*:(\/\/)?/i, '').replace(/[:\s+]+/g, '/').replace(/\/+$/, '');
   return `${base || 'oie'}/audit-log`.slice(0, 255);
 }
+export interface WebhooksConfig {
+  /** Whether this instance dispatches events and works deliveries. */
+  deliveryEnabled: boolean;
+  /** Hosts exempt from the https and public-address rules (lower case; IPv6 without brackets). */
+  allowedHosts: string[];
+  /** Delay before each retry, in milliseconds; after the last one fails, the delivery has failed. */
+  retryScheduleMs: number[];
+  dispatchIntervalMs: number;
+  timeoutMs: number;
+}
+
+/** Standard Webhooks' schedule: retries after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 
 /** A configuration problem: one line per bad variable, never a stack trace. */
 export class ConfigError extends Error {
@@ -187,6 +201,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
             : vars.TRUST_PROXY,
     metricsToken: vars.METRICS_TOKEN,
     problemBaseUrl: vars.PROBLEM_BASE_URL,
+    webhooks: {
+      deliveryEnabled: vars.WEBHOOK_DELIVERY_ENABLED ?? true,
+      allowedHosts: (vars.WEBHOOK_ALLOWED_HOSTS ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1'))
+        .filter(Boolean),
+      retryScheduleMs: vars.WEBHOOK_RETRY_SCHEDULE_MS ? vars.WEBHOOK_RETRY_SCHEDULE_MS.split(',').map(Number) : DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
+      dispatchIntervalMs: vars.WEBHOOK_DISPATCH_INTERVAL_MS ?? 500,
+      timeoutMs: vars.WEBHOOK_TIMEOUT_MS ?? 10_000,
+    },
     policy: policyJson as Policy,
     measures: measuresJson,
   };

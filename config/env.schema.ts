@@ -56,7 +56,7 @@ export class EnvironmentVariables {
   @IsOptional() @IsString() @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'must be a PKCS#8 PEM private key' })
   JWT_SIGNING_KEY?: string;
 
-  /** Base64 of 32 random bytes: the AES-256-GCM key for TOTP secrets at rest; generated into DATA_DIR when unset. */
+  /** Base64 of 32 random bytes: the AES-256-GCM key for TOTP and webhook secrets at rest; generated into DATA_DIR when unset. */
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be base64 of 32 bytes (openssl rand -base64 32)' })
   DATA_ENCRYPTION_KEY?: string;
 
@@ -131,6 +131,31 @@ export class EnvironmentVariables {
   /** Bearer token that `GET /metrics` requires when set (at least 16 characters). */
   @IsOptional() @IsString() @Matches(/^[\x21-\x7e]{16,256}$/, { message: 'must be 16-256 printable characters without spaces' })
   METRICS_TOKEN?: string;
+
+  /** Whether this instance dispatches domain events to webhooks and works their deliveries (pg-boss). */
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  WEBHOOK_DELIVERY_ENABLED?: boolean;
+
+  /**
+   * Hosts (names or IP addresses, comma-separated) that webhooks may reach although they are
+   * private, loopback or link-local, and over plain http. For tests and closed networks only.
+   */
+  @IsOptional() @IsString()
+  @Matches(/^\s*[A-Za-z0-9.:_\-[\]]{1,253}(\s*,\s*[A-Za-z0-9.:_\-[\]]{1,253})*\s*$/, { message: 'must be comma-separated host names or IP addresses' })
+  WEBHOOK_ALLOWED_HOSTS?: string;
+
+  /** Delays before each retry of a failed delivery, comma-separated milliseconds (1–20 of them). */
+  @IsOptional() @IsString()
+  @Matches(/^\d{1,9}(,\d{1,9}){0,19}$/, { message: 'must be 1-20 comma-separated millisecond delays' })
+  WEBHOOK_RETRY_SCHEDULE_MS?: string;
+
+  /** How often the dispatcher looks for undispatched events (milliseconds). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(50) @Max(60000)
+  WEBHOOK_DISPATCH_INTERVAL_MS?: number;
+
+  /** How long a delivery attempt may take before it counts as failed (milliseconds, at most 10 s). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(10000)
+  WEBHOOK_TIMEOUT_MS?: number;
 
   /** Absolute base of problem `type` URIs, ending in `/problems/` of the public address; unset: the address each request reached. */
   @IsOptional() @IsString() @Matches(/^https?:\/\/[^\s?#]+\/$/, { message: 'must be an absolute http(s) URL ending in /' })

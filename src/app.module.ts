@@ -31,6 +31,7 @@ import { SchedulerModule } from './scheduler/scheduler.module';
 import { ConsoleModule } from './console/console.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProblemsModule } from './problems/problems.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 function withStream<T>(options: T, stream?: NodeJS.WritableStream): T | [T, NodeJS.WritableStream] {
   return stream ? [options, stream] : options;
@@ -108,6 +109,7 @@ export class AppModule {
         ConsoleModule,
         MetricsModule,
         ProblemsModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

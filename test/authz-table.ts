@@ -25,10 +25,10 @@
  *   off    case officer of facility F, which holds the record and receives the requests
  *   sup    supervisor of facility F (supervisor implies case_officer)
  *   off2   case officer of ANOTHER agency (probation office P)
- *   muni   municipal system of city A (made the requests; all three scopes)
+ *   muni   municipal system of city A (made the requests; every municipal scope)
  *   mun2   municipal system of ANOTHER municipality B
- *   pref   prefecture system (A's own prefecture; all three scopes)
- *   agcy   agency system of F (scope records:write)
+ *   pref   prefecture system (A's own prefecture; every municipal scope)
+ *   agcy   agency system of F (scopes records:write, webhooks:write)
  * On /console the staff callers present their console session (same users); the API clients,
  * who have no console, present their bearer token.
  */
@@ -109,6 +109,16 @@ const GRID: [route: string, cells: string][] = [
   ['GET /api/v1/requests/:id/decisions',            '401  403  403  403  ok   ok   404  403  403  403  403'],
   ['POST /api/v1/requests/:id/revoke',              '401  403  403  403  ok   ok   404  403  403  403  403'],
   ['GET /api/v1/requests/:id/disclosure',           '401  403  403  403  403  403  403  ok   404  404  403'],
+  // webhooks: clients with webhooks:write (muni, mun2, pref, agcy) for their own organisation, admin for any;
+  // the webhook is city A's, so another organisation's client finds nothing
+  ['POST /api/v1/webhooks',                         '401  ok   403  403  403  403  403  ok   ok   ok   ok'],
+  ['GET /api/v1/webhooks',                          '401  ok   403  403  403  403  403  ok   ok   ok   ok'],
+  ['GET /api/v1/webhooks/:id',                      '401  ok   403  403  403  403  403  ok   404  404  404'],
+  ['DELETE /api/v1/webhooks/:id',                   '401  ok   403  403  403  403  403  ok   404  404  404'],
+  ['POST /api/v1/webhooks/:id/rotate-secret',       '401  ok   403  403  403  403  403  ok   404  404  404'],
+  ['POST /api/v1/webhooks/:id/ping',                '401  ok   403  403  403  403  403  ok   404  404  404'],
+  ['GET /api/v1/webhooks/:id/deliveries',           '401  ok   403  403  403  403  403  ok   404  404  404'],
+  ['POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver', '401  ok   403  403  403  403  403  ok   404  404  404'],
   // audit
   ['GET /api/v1/audit/events',                      '401  403  403  ok   403  403  403  403  403  403  403'],
   ['GET /api/v1/audit/events/export',               '401  403  403  ok   403  403  403  403  403  403  403'],
@@ -138,6 +148,7 @@ const GRID: [route: string, cells: string][] = [
   ['GET /console/audit',                            '401  403  403  ok   403  403  403  401  401  401  401'],
   ['POST /console/audit/verify',                    '401  403  403  ok   403  403  403  401  401  401  401'],
   ['GET /console/audit/export',                     '401  403  403  ok   403  403  403  401  401  401  401'],
+  ['GET /console/webhooks',                         '401  ok   403  403  403  ok   403  401  401  401  401'],
   ['GET /console/admin',                            '401  ok   403  403  403  403  403  401  401  401  401'],
   ['POST /console/admin/organizations',             '401  ok   403  403  403  403  403  401  401  401  401'],
   ['POST /console/admin/users',                     '401  ok   403  403  403  403  403  401  401  401  401'],

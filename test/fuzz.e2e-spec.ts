@@ -71,6 +71,8 @@ const STATE_TABLES: Record<string, string> = {
   decisions: 't::text',
   disclosures: 't::text',
   console_sessions: '(t.id_hash, t.user_id, t.mfa_pending, t.token_version, t.expires_at)::text',
+  webhook_subscriptions: 't::text',
+  webhook_deliveries: 't::text',
 };
 
 /** Runs tasks with at most `n` at a time; answers every outcome. */
@@ -460,6 +462,17 @@ describe('fuzz: hostile input never breaks the service', () => {
       body: () => ({ reason: '撤回' }),
       params: () => ({ id: a.reqToRevoke }),
     },
+    {
+      route: 'POST /api/v1/webhooks',
+      who: 'municipality',
+      schema: S.CREATE_WEBHOOK,
+      body: () => ({
+        url: 'https://hooks.example.com/oie',
+        events: ['request.decided', 'request.revoked'],
+        description: '試験',
+        organizationId: a.w.city.id,
+      }),
+    },
     { route: 'POST /api/v1/audit/verify', who: 'auditor', schema: S.EMPTY, body: () => ({}), runs: 40 },
   ];
 
@@ -742,6 +755,8 @@ describe('fuzz: hostile input never breaks the service', () => {
     'GET /api/v1/safeguards': 'safeguard_reviewer',
     'GET /api/v1/release-records': 'case_officer',
     'GET /api/v1/requests': 'municipality',
+    'GET /api/v1/webhooks': 'municipality',
+    'GET /api/v1/webhooks/:id/deliveries': 'municipality',
     'GET /api/v1/audit/events': 'auditor',
     'GET /api/v1/audit/events/export': 'auditor',
     'GET /api/v1/audit/checkpoints': 'auditor',
@@ -764,7 +779,7 @@ describe('fuzz: hostile input never breaks the service', () => {
         badQueries(schema, baseQuery),
         (q: QueryCase) => ({
           method: 'get',
-          path: fill(template, { index: '0' }),
+          path: fill(template, { index: '0', id: a.webhook.id }),
           query: q.query,
           who: QUERY_CALLERS[route]!,
         }),
@@ -915,6 +930,25 @@ describe('fuzz: hostile input never breaks the service', () => {
       arb: notInteger,
       status: 400,
     },
+    ...['GET /api/v1/webhooks/:id', 'DELETE /api/v1/webhooks/:id', 'POST /api/v1/webhooks/:id/rotate-secret', 'POST /api/v1/webhooks/:id/ping', 'GET /api/v1/webhooks/:id/deliveries'].map(
+      (route): PathTarget => ({ route, who: 'municipality', param: 'id', arb: notUuid, status: 400 }),
+    ),
+    {
+      route: 'POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver',
+      who: 'municipality',
+      param: 'id',
+      other: () => ({ deliveryId: a.webhookDelivery }),
+      arb: notUuid,
+      status: 400,
+    },
+    {
+      route: 'POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver',
+      who: 'municipality',
+      param: 'deliveryId',
+      other: () => ({ id: a.webhook.id }),
+      arb: notUuid,
+      status: 400,
+    },
     { route: 'GET /console/requests/:id', who: 'case_officer', param: 'id', arb: notUuid, status: 400 },
     {
       route: 'GET /console/requests/:id/record',
@@ -1046,6 +1080,7 @@ describe('fuzz: hostile input never breaks the service', () => {
     'GET /console/audit/export': true,
     'POST /console/admin/organizations': true,
     'POST /console/admin/users': true,
+    'GET /console/webhooks': true,
   };
 
   it('refuses invalid console forms (sign-in, TOTP, decisions, reviews, administration) and changes nothing', async () => {
@@ -1497,6 +1532,20 @@ describe('fuzz: hostile input never breaks the service', () => {
               maxLength: 3,
             }),
             (pairs) => ({ method: 'get', path: '/console/audit/export', query: q(pairs), who: 'auditor' }),
+            robust,
+          ),
+          prop(
+            'GET /console/webhooks',
+            40,
+            fc.record({ org: fc.oneof(hostileString, notUuid, fc.uuid()), lang: hostileString }),
+            (f) => ({ method: 'get', path: '/console/webhooks', query: q(Object.entries(f)), who: 'admin' }),
+            robust,
+          ),
+          prop(
+            'GET /console/webhooks (supervisor)',
+            20,
+            fc.record({ org: fc.oneof(hostileString, notUuid, fc.uuid()) }),
+            (f) => ({ method: 'get', path: '/console/webhooks', query: q(Object.entries(f)), who: 'supervisor' }),
             robust,
           ),
           prop(

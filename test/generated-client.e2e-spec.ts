@@ -138,7 +138,7 @@ describe('a client generated from the served OpenAPI document', () => {
         body: { name: 'Osaka City case system' },
       })
     ).data!;
-    expect(cityClient.scopes).toEqual(['safeguards:write', 'requests:write', 'disclosures:read']);
+    expect(cityClient.scopes).toEqual(['safeguards:write', 'requests:write', 'disclosures:read', 'webhooks:write']);
     const staff = async (
       organizationId: string,
       roles: Schemas['CreateUserDto']['roles'],

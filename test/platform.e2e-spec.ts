@@ -68,7 +68,7 @@ describe('platform', () => {
   describe('client credentials', () => {
     it('issues a short-lived ES256 token with the contract claims, verifiable with the JWKS', async () => {
       const res = await t.http.post(`${API}/auth/token`).type('form').send({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }).expect(200);
-      expect(res.body).toMatchObject({ token_type: 'Bearer', scope: 'safeguards:write requests:write disclosures:read' });
+      expect(res.body).toMatchObject({ token_type: 'Bearer', scope: 'safeguards:write requests:write disclosures:read webhooks:write' });
       expect(res.body.expires_in).toBeLessThanOrEqual(3600);
       const jwks = createLocalJWKSet((await t.http.get('/.well-known/jwks.json')).body);
       const { payload, protectedHeader } = await jwtVerify(res.body.access_token, jwks, { issuer: t.config.jwt.issuer, audience: t.config.jwt.audience });

@@ -18,10 +18,10 @@ import { AuditSearchDto } from '../audit/dto/audit-query.dto';
 import { hasRole } from '../auth/actor';
 import { AuthService } from '../auth/auth.service';
 import { Public } from '../auth/decorators';
-import { DomainError } from '../common/domain-error';
+import { DomainError, ForbiddenError } from '../common/domain-error';
 import { RateLimit } from '../common/rate-limit';
 import { CreateOrganizationDto } from '../organizations/dto/create-organization.dto';
-import { ORGANIZATION_KINDS } from '../organizations/organization.entity';
+import { AGENCY_KINDS, ORGANIZATION_KINDS } from '../organizations/organization.entity';
 import { OrganizationsService, SCOPES_BY_KIND } from '../organizations/organizations.service';
 import { ReleaseRecordsService } from '../release-records/release-records.service';
 import { RequestsService } from '../requests/requests.service';
@@ -29,6 +29,7 @@ import { SafeguardsService, toSafeguardView } from '../safeguards/safeguards.ser
 import { CreateUserDto } from '../users/dto/create-user.dto';
 import { ROLES } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { ConsoleRedirect } from './console.errors';
 import { ConsoleFilter } from './console.filter';
 import { ConsoleGuard, ConsolePage, ConsolePublic, cookiesOf, langOf, safeEqual } from './console.guard';
@@ -82,6 +83,7 @@ export class ConsoleController {
     private readonly audit: AuditService,
     private readonly queries: ConsoleQueries,
     private readonly clock: Clock,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   private page(req: ConsoleRequest, view: string, title: MessageKey, active: string, data: Record<string, unknown> = {}): string {
@@ -100,6 +102,7 @@ export class ConsoleController {
         safeguards: hasRole(actor, 'safeguard_reviewer'),
         audit: hasRole(actor, 'auditor'),
         admin: hasRole(actor, 'admin'),
+        webhooks: hasRole(actor, 'admin') || (hasRole(actor, 'supervisor') && AGENCY_KINDS.includes(c.org.kind)),
         active,
       },
       flash: q.done && FLASH[q.done] ? DICTIONARIES[c.lang][FLASH[q.done]!] : undefined,
@@ -406,6 +409,49 @@ export class ConsoleController {
     res.setHeader('Content-Disposition', `attachment; filename="audit-events.${format}"`);
     await this.auditQuery.export(dto, format, res);
     res.end();
+  }
+
+  // ---- webhooks -----------------------------------------------------------------------------
+
+  /**
+   * An organisation's webhooks and recent deliveries: administrators pick any organisation,
+   * supervisors of an agency see their own. Read-only; secrets are never shown.
+   */
+  @Get('webhooks')
+  @ConsolePage(['admin', 'supervisor'])
+  async webhooksPage(@Req() req: ConsoleRequest, @Query('org') org?: string): Promise<string> {
+    const c = req.console!;
+    const admin = hasRole(c.actor, 'admin');
+    let orgId: string | undefined;
+    let error: string | undefined;
+    let orgs: { id: string; name: string; kind: string }[] = [];
+    if (admin) {
+      orgs = (await this.organizations.list({ limit: 200 })).items.filter((o) => o.kind !== 'ministry').map((o) => ({ id: o.id, name: o.name, kind: o.kind }));
+      if (org !== undefined && org !== '') {
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(org)) error = DICTIONARIES[c.lang].invalid;
+        else if (!(await this.organizations.find(org))) error = DICTIONARIES[c.lang].notFound;
+        else orgId = org.toLowerCase();
+      }
+    } else {
+      if (!AGENCY_KINDS.includes(c.org.kind)) throw new ForbiddenError('insufficient-permission', 'Only supervisors of an agency see its webhooks.');
+      // A supervisor sees their own agency's; asking for another organisation is a refused probe.
+      if (org !== undefined && org !== '' && org !== c.org.id) {
+        await this.audit.recordDetached({ action: 'webhook.list', resourceType: 'webhook', outcome: 'denied', reasonCode: 'not-found', details: { channel: 'console' } });
+        throw new ConsoleRedirect('/console/webhooks?e=notfound');
+      }
+      orgId = c.org.id;
+    }
+    const found = orgId ? await this.webhooks.overview(orgId) : undefined;
+    // "HTTP 500" says nothing beside the status code it repeats.
+    const overview = found && { ...found, deliveries: found.deliveries.map((d) => ({ ...d, lastError: d.lastError === `HTTP ${d.lastStatusCode}` ? null : d.lastError })) };
+    return this.page(req, 'webhooks', 'webhooksTitle', 'webhooks', {
+      admin,
+      orgs: orgs.map((o) => ({ ...o, selected: o.id === orgId })),
+      orgName: orgId ? (orgId === c.org.id ? c.org.name : orgs.find((o) => o.id === orgId)?.name) : undefined,
+      overview,
+      anyDisabled: overview?.webhooks.some((w) => w.status === 'disabled') ?? false,
+      ...(error ? { error } : {}),
+    });
   }
 
   // ---- administrators -----------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { ReleaseRecordsModule } from '../release-records/release-records.module'
 import { RequestsModule } from '../requests/requests.module';
 import { SafeguardsModule } from '../safeguards/safeguards.module';
 import { UsersModule } from '../users/users.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ConsoleController } from './console.controller';
 import { ConsoleFilter } from './console.filter';
 import { ConsoleGuard } from './console.guard';
@@ -13,7 +14,7 @@ import { RenderService } from './render.service';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [UsersModule, OrganizationsModule, RequestsModule, ApprovalsModule, ReleaseRecordsModule, SafeguardsModule],
+  imports: [UsersModule, OrganizationsModule, RequestsModule, ApprovalsModule, ReleaseRecordsModule, SafeguardsModule, WebhooksModule],
   controllers: [ConsoleController],
   providers: [RenderService, SessionsService, ConsoleGuard, ConsoleFilter, ConsoleQueries],
 })

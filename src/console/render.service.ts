@@ -16,7 +16,7 @@ export interface PageContext {
   lang: Lang;
   title: MessageKey;
   user?: { displayName: string; roles: string[]; organizationName: string };
-  nav?: { queue: boolean; safeguards: boolean; audit: boolean; admin: boolean; active: string };
+  nav?: { queue: boolean; safeguards: boolean; audit: boolean; admin: boolean; webhooks: boolean; active: string };
   csrf?: string;
   flash?: string;
   error?: string;
@@ -58,6 +58,7 @@ export class RenderService implements OnModuleInit {
     hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
     hb.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
     hb.registerHelper('not', (v: unknown) => !v);
+    hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map(String).join(''));
   }
 
   render(view: string, ctx: PageContext): string {

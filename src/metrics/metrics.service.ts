@@ -9,6 +9,9 @@ import type { AppConfig } from '../../config/configuration';
 import { AuditService } from '../audit/audit.service';
 import { WitnessService } from '../audit/witness.service';
 
+export const WEBHOOK_OUTCOMES = ['succeeded', 'failed_attempt', 'failed', 'cancelled'] as const;
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
+
 /** Age classes of undecided requests, in days: [label, from, to). */
 const PENDING_AGES: [string, number, number | null][] = [
   ['lt_1d', 0, 1],
@@ -94,6 +97,18 @@ export class MetricsService {
     this.unsealed = new Gauge({ name: 'oie_audit_events_unsealed', help: 'Audit events committed but not yet sealed into the Merkle log.', registers });
     this.sinceCheckpoint = new Gauge({ name: 'oie_audit_seconds_since_checkpoint', help: 'Seconds since the newest signed checkpoint (absent before the first).', registers });
     this.treeSize = new Gauge({ name: 'oie_audit_tree_size', help: 'Leaves covered by the newest signed checkpoint.', registers });
+    this.webhookDeliveries = new Counter({
+      name: 'oie_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome: succeeded, failed_attempt (will be retried), failed (no retry left), cancelled (endpoint deleted or disabled).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of WEBHOOK_OUTCOMES) this.webhookDeliveries.inc({ outcome }, 0);
+    this.webhookOldestPending = new Gauge({
+      name: 'oie_webhook_oldest_pending_seconds',
+      help: 'Age of the oldest work not yet delivered: an event not handed to the dispatcher, or a delivery still pending (0 when none).',
+      registers,
+    });
     this.pending = new Gauge({ name: 'oie_requests_pending', help: 'Undecided requests (pending or awaiting a second approval), by age since creation.', labelNames: ['age'], registers });
   }
 
@@ -102,6 +117,13 @@ export class MetricsService {
   private readonly sinceCheckpoint: Gauge;
   private readonly treeSize: Gauge;
   private readonly pending: Gauge<'age'>;
+  private readonly webhookDeliveries: Counter<'outcome'>;
+  private readonly webhookOldestPending: Gauge;
+
+  /** Counts one webhook delivery attempt (or cancellation) by outcome. */
+  countWebhookDelivery(outcome: WebhookOutcome): void {
+    this.webhookDeliveries.inc({ outcome });
+  }
 
   /** Express middleware: times every request and labels it with its route template once answered. */
   readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
@@ -133,6 +155,11 @@ export class MetricsService {
            (SELECT count(*) FROM audit_events WHERE leaf_index IS NULL) AS unsealed,
            (SELECT extract(epoch FROM now() - max(created_at)) FROM audit_checkpoints) AS since_checkpoint,
            (SELECT max(tree_size) FROM audit_checkpoints) AS tree_size,
+           greatest(
+             (SELECT extract(epoch FROM now() - occurred_at) FROM domain_events WHERE dispatched_at IS NULL ORDER BY seq LIMIT 1),
+             (SELECT extract(epoch FROM now() - min(pending_since)) FROM webhook_deliveries WHERE status = 'pending'),
+             0
+           ) AS webhook_oldest_pending,
            ${buckets}`,
       )) as Record<string, string | null>[];
       this.dbUp.set(1);
@@ -140,6 +167,7 @@ export class MetricsService {
       if (row.since_checkpoint === null) this.sinceCheckpoint.reset();
       else this.sinceCheckpoint.set(Number(row.since_checkpoint));
       this.treeSize.set(Number(row.tree_size ?? 0));
+      this.webhookOldestPending.set(Number(row.webhook_oldest_pending ?? 0));
       PENDING_AGES.forEach(([label], i) => this.pending.set({ age: label }, Number(row[`p${i}`] ?? 0)));
     } catch {
       this.dbUp.set(0);

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export const CLIENT_SCOPES = ['safeguards:write', 'requests:write', 'disclosures:read', 'records:write'] as const;
+export const CLIENT_SCOPES = ['safeguards:write', 'requests:write', 'disclosures:read', 'records:write', 'webhooks:write'] as const;
 export type ClientScope = (typeof CLIENT_SCOPES)[number];
 
 @Entity('api_clients')

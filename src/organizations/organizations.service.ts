@@ -15,10 +15,10 @@ import { PrincipalCache } from '../auth/principal-cache';
 
 /** Which client scopes each kind of organisation may hold. */
 export const SCOPES_BY_KIND: Record<OrganizationKind, ClientScope[]> = {
-  municipality: ['safeguards:write', 'requests:write', 'disclosures:read'],
-  prefecture: ['safeguards:write', 'requests:write', 'disclosures:read'],
-  correctional_facility: ['records:write'],
-  probation_office: ['records:write'],
+  municipality: ['safeguards:write', 'requests:write', 'disclosures:read', 'webhooks:write'],
+  prefecture: ['safeguards:write', 'requests:write', 'disclosures:read', 'webhooks:write'],
+  correctional_facility: ['records:write', 'webhooks:write'],
+  probation_office: ['records:write', 'webhooks:write'],
   ministry: [],
 };
 

@@ -20,6 +20,7 @@ import { Client as PgClient } from 'pg';
 import { Api } from './support/http';
 import { insertAuditEvents, requestBody, SeededRecord, seedWorld, World } from './support/seed';
 import { assertBuilt, baseEnv, ServiceProcess } from './support/service';
+import { measureWebhookLag, WebhookLag } from './support/webhook-lag';
 import {
   fmtMs,
   freePort,
@@ -74,7 +75,7 @@ const argStr = (name: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 /** `--routes live,read,disclosure`: measure only these (default: all); for profiling one path. */
-const ROUTE_KEYS = ['live', 'read', 'token', 'create', 'disclosure', 'search', 'pgbench'] as const;
+const ROUTE_KEYS = ['live', 'read', 'token', 'create', 'disclosure', 'search', 'pgbench', 'webhooks'] as const;
 const ONLY = argStr('--routes')?.split(',');
 if (ONLY?.some((k) => !(ROUTE_KEYS as readonly string[]).includes(k))) {
   process.stderr.write(`--routes takes a comma-separated list of ${ROUTE_KEYS.join(', ')}\n`);
@@ -371,6 +372,8 @@ async function main() {
     EMBEDDED_PG_PORT: String(pgPort),
     AUDIT_SEAL_INTERVAL_MS: '100',
     SCHEDULER_ENABLED: 'false',
+    // The webhook-lag receiver listens on 127.0.0.1 over http.
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
   };
   const loadAtStart = loadavg().map(round2);
   log(
@@ -659,6 +662,17 @@ async function main() {
         fsync: '-',
       };
 
+  // ---- webhook delivery lag: event → receiver, 1,000 decisions
+  const WEBHOOK_DECISIONS = 1_000;
+  let webhooks: WebhookLag | undefined;
+  if (want('webhooks')) {
+    log(`webhooks: delivery lag of ${WEBHOOK_DECISIONS.toLocaleString()} decisions (request.decided) to a receiver on 127.0.0.1`);
+    webhooks = await measureWebhookLag(api, world, world.records, WEBHOOK_DECISIONS, 8);
+    log(
+      `  ${webhooks.delivered}/${webhooks.decisions} delivered (${webhooks.unverified} unverified, ${webhooks.duplicates} duplicates); lag p50 ${webhooks.lagMs.p50} ms, p99 ${webhooks.lagMs.p99} ms, max ${webhooks.lagMs.max} ms; decisions took ${fmtMs(webhooks.decideMs)}, last delivery ${fmtMs(webhooks.drainMs)} after the first decision`,
+    );
+  }
+
   // ---- verify
   log('POST /api/v1/audit/verify over the whole log');
   await sleep(1500);
@@ -787,6 +801,9 @@ async function main() {
     `restart with ${sealing.treeSize.toLocaleString()} events:  stop ${fmtMs(restart.stopMs)} (exit ${restart.exitCode}), ready ${fmtMs(restart.readyMs)}`,
     `POST /audit/verify:         ${verify.status} ok=${verify.ok}, ${verify.treeSize.toLocaleString()} events in ${fmtMs(verify.ms)} = ${verify.eventsPerSecond.toLocaleString()} events/s, peak RSS ${verify.peakRssMb} MB`,
     `export (NDJSON → /dev/null): ${exportRes.lines.toLocaleString()} events, ${exportRes.megabytes} MB in ${fmtMs(exportRes.ms)} = ${exportRes.eventsPerSecond.toLocaleString()} events/s; RSS ${exportRes.rssBeforeMb} MB before, peak ${exportRes.peakRssPolledMb} MB polled / ${exportRes.peakRssVmHwmMb ?? 'n/a'} MB VmHWM`,
+    webhooks
+      ? `webhook delivery lag:       ${webhooks.delivered}/${webhooks.decisions} decisions delivered and verified, event → receiver p50 ${webhooks.lagMs.p50} ms, p99 ${webhooks.lagMs.p99} ms (max ${webhooks.lagMs.max} ms; dispatcher every 500 ms; ${webhooks.duplicates} duplicates, ${webhooks.unverified} unverified)`
+      : 'webhook delivery lag:       not measured',
     `first seal after restart:   ${fmtMs(firstSealAfterRestart.ms)} (rebuilds the Merkle range from every stored leaf), peak RSS ${firstSealAfterRestart.peakRssMb} MB`,
     `service peak RSS (VmHWM) from the restart to the export: ${hwmBeforeExport} MB`,
     // The bench's own load (service, PostgreSQL, autocannon) shows here too; only the load at the
@@ -824,6 +841,7 @@ async function main() {
     ratios,
     verify,
     export: exportRes,
+    webhooks: webhooks ?? null,
     firstSealAfterRestart,
     servicePeakRssMbRestartToExport: hwmBeforeExport,
     shutdown: { ms: Math.round(stopped.ms), exitCode: stopped.code },

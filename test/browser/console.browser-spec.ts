@@ -26,7 +26,6 @@ describe('admin console in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     t = await createTestApp({ CONSOLE_SECURE_COOKIE: 'false' });
-    await t.app.listen(0, '127.0.0.1');
     base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
     w = await buildWorld(t);
     await activateSafeguards(t, w, w.cityToken);

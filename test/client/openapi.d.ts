@@ -849,6 +849,134 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your organisation’s webhooks (administrators: every organisation’s, or one’s)
+         * @description Allowed to roles: admin; scopes: webhooks:write.
+         */
+        get: operations["WebhooksController_list"];
+        put?: never;
+        /**
+         * Register a webhook for your organisation (administrators: for any); the secret is shown only in this answer
+         * @description Allowed to roles: admin; scopes: webhooks:write.
+         */
+        post: operations["WebhooksController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook (never its secret)
+         * @description Allowed to roles: admin; scopes: webhooks:write.
+         */
+        get: operations["WebhooksController_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook; its pending deliveries are cancelled
+         * @description Allowed to roles: admin; scopes: webhooks:write.
+         */
+        delete: operations["WebhooksController_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new secret; the previous one keeps signing beside it for 24 h
+         * @description Allowed to roles: admin; scopes: webhooks:write.
+         */
+        post: operations["WebhooksController_rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `webhook.ping` event to this endpoint only; a successful ping enables a disabled endpoint again
+         * @description Allowed to roles: admin; scopes: webhooks:write.
+         */
+        post: operations["WebhooksController_ping"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recent deliveries, newest first, each with every attempt (time, status code, duration, error)
+         * @description Allowed to roles: admin; scopes: webhooks:write.
+         */
+        get: operations["WebhooksController_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again: same webhook-id and body, a fresh retry schedule
+         * @description Allowed to roles: admin; scopes: webhooks:write.
+         */
+        post: operations["WebhooksController_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1151,7 +1279,7 @@ export interface components {
             /** @example Osaka City case system */
             name?: string;
             /** @description Defaults to every scope the organisation kind may hold. */
-            scopes?: ("safeguards:write" | "requests:write" | "disclosures:read" | "records:write")[];
+            scopes?: ("safeguards:write" | "requests:write" | "disclosures:read" | "records:write" | "webhooks:write")[];
         };
         CreatedClientDto: {
             /** Format: uuid */
@@ -1165,7 +1293,7 @@ export interface components {
             organizationId: string;
             /** @example Osaka City case system */
             name: string | null;
-            scopes: ("safeguards:write" | "requests:write" | "disclosures:read" | "records:write")[];
+            scopes: ("safeguards:write" | "requests:write" | "disclosures:read" | "records:write" | "webhooks:write")[];
             /**
              * Format: date-time
              * @description When it was revoked; null while active.
@@ -1188,7 +1316,7 @@ export interface components {
             organizationId: string;
             /** @example Osaka City case system */
             name: string | null;
-            scopes: ("safeguards:write" | "requests:write" | "disclosures:read" | "records:write")[];
+            scopes: ("safeguards:write" | "requests:write" | "disclosures:read" | "records:write" | "webhooks:write")[];
             /**
              * Format: date-time
              * @description When it was revoked; null while active.
@@ -1978,6 +2106,159 @@ export interface components {
         DisclosureHistoryDto: {
             items: components["schemas"]["DisclosureEntryDto"][];
             /** @description Always null: the whole list is in this answer. */
+            nextCursor: string | null;
+        };
+        CreateWebhookDto: {
+            /**
+             * @description https only; never a private, loopback or link-local address.
+             * @example https://hooks.city.example.lg.jp/oie
+             */
+            url: string;
+            /**
+             * @example [
+             *       "request.decided",
+             *       "request.revoked"
+             *     ]
+             */
+            events: ("request.created" | "request.second_approval_required" | "request.decided" | "request.revoked" | "request.access_ending" | "request.due_soon" | "request.overdue" | "safeguards.verified" | "safeguards.rejected" | "safeguards.suspended" | "safeguards.expiring" | "erasure.due" | "erasure.overdue")[];
+            /** @example Case system, production */
+            description?: string;
+            /**
+             * Format: uuid
+             * @description Administrators: the organisation the webhook belongs to. Clients: their own (may be left out).
+             */
+            organizationId?: string;
+        };
+        CreatedWebhookView: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            /** @example https://hooks.city.example.lg.jp/oie */
+            url: string;
+            events: ("request.created" | "request.second_approval_required" | "request.decided" | "request.revoked" | "request.access_ending" | "request.due_soon" | "request.overdue" | "safeguards.verified" | "safeguards.rejected" | "safeguards.suspended" | "safeguards.expiring" | "erasure.due" | "erasure.overdue")[];
+            description: string | null;
+            /**
+             * @description `disabled` after failing for 5 days; a successful ping enables it again.
+             * @enum {string}
+             */
+            status: "active" | "disabled";
+            /**
+             * Format: date-time
+             * @description Since when every attempt has failed (null while the last one succeeded).
+             */
+            failingSince: string | null;
+            /** Format: date-time */
+            disabledAt: string | null;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs, beside the new one.
+             */
+            previousSecretExpiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * @description Shown only in this answer. Verify deliveries with any Standard Webhooks library.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        WebhookView: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            /** @example https://hooks.city.example.lg.jp/oie */
+            url: string;
+            events: ("request.created" | "request.second_approval_required" | "request.decided" | "request.revoked" | "request.access_ending" | "request.due_soon" | "request.overdue" | "safeguards.verified" | "safeguards.rejected" | "safeguards.suspended" | "safeguards.expiring" | "erasure.due" | "erasure.overdue")[];
+            description: string | null;
+            /**
+             * @description `disabled` after failing for 5 days; a successful ping enables it again.
+             * @enum {string}
+             */
+            status: "active" | "disabled";
+            /**
+             * Format: date-time
+             * @description Since when every attempt has failed (null while the last one succeeded).
+             */
+            failingSince: string | null;
+            /** Format: date-time */
+            disabledAt: string | null;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs, beside the new one.
+             */
+            previousSecretExpiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        WebhookPage: {
+            items: components["schemas"]["WebhookView"][];
+            nextCursor: string | null;
+        };
+        RotatedSecretView: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description The new secret, shown only in this answer.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+            /**
+             * Format: date-time
+             * @description The previous secret signs beside the new one until then (24 h).
+             */
+            previousSecretExpiresAt: string;
+        };
+        DeliveryAcceptedView: {
+            /** Format: uuid */
+            deliveryId: string;
+            /** @example msg_5f0c2a4e-7d2b-4b8e-9a57-0f3c1d2e4b6a */
+            messageId: string;
+            /** @enum {string} */
+            status: "pending";
+        };
+        AttemptView: {
+            /** Format: date-time */
+            at: string;
+            /** @description The HTTP status answered, if any. */
+            statusCode: number | null;
+            /** @description Milliseconds from the start of the attempt to its answer or failure. */
+            durationMs: number;
+            /**
+             * @description Why it failed (never the answer’s body).
+             * @example HTTP 503
+             */
+            error: string | null;
+        };
+        DeliveryView: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description The `webhook-id` header: the same on every retry and redelivery.
+             * @example msg_5f0c2a4e-7d2b-4b8e-9a57-0f3c1d2e4b6a
+             */
+            messageId: string;
+            /**
+             * Format: uuid
+             * @description The domain event delivered (null for a ping).
+             */
+            eventId: string | null;
+            /** @example request.decided */
+            eventType: string;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed" | "cancelled";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            completedAt: string | null;
+            /** @description Every attempt, oldest first. */
+            attempts: components["schemas"]["AttemptView"][];
+        };
+        DeliveryPage: {
+            items: components["schemas"]["DeliveryView"][];
             nextCursor: string | null;
         };
     };
@@ -5733,6 +6014,588 @@ export interface operations {
             };
             /** @description No such problem type. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    WebhooksController_list: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from a previous page (`nextCursor`). */
+                cursor?: string;
+                limit?: number;
+                /** @description Administrators: only this organisation’s webhooks. */
+                organizationId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    WebhooksController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookView"];
+                };
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A client named another organisation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body exceeds the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is not in an accepted media type, or not UTF-8. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description webhook-url-not-allowed (not https, or a private, loopback or link-local address), organization-required, unknown-organization. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    WebhooksController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"];
+                };
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such webhook, or another organisation’s (never says which). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    WebhooksController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such webhook, or another organisation’s (never says which). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    WebhooksController_rotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecretView"];
+                };
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such webhook, or another organisation’s (never says which). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    WebhooksController_ping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryAcceptedView"];
+                };
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such webhook, or another organisation’s (never says which). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    WebhooksController_deliveries: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from a previous page (`nextCursor`). */
+                cursor?: string;
+                limit?: number;
+                status?: "pending" | "succeeded" | "failed" | "cancelled";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such webhook, or another organisation’s (never says which). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    WebhooksController_redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryAcceptedView"];
+                };
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such webhook, or another organisation’s (never says which). Or no such delivery of this webhook. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description delivery-pending (still being attempted) or webhook-disabled (ping it first). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -18,6 +18,7 @@ import type { ReleaseRecordsController } from '../../src/release-records/release
 import type { RequestsController } from '../../src/requests/requests.controller';
 import type { SafeguardsController } from '../../src/safeguards/safeguards.controller';
 import type { UsersController } from '../../src/users/users.controller';
+import type { WebhooksController } from '../../src/webhooks/webhooks.controller';
 import type { RequestsService } from '../../src/requests/requests.service';
 import type { toHolderView, toRequesterView } from '../../src/requests/request-views';
 import type { components, paths } from '../client/openapi';
@@ -222,6 +223,16 @@ export type Checked = [
   >,
   Check<Agrees<Returns<AuditController, 'consistency'>, Documented<'/api/v1/audit/consistency', 'get', 200>>>,
   Check<Agrees<Returns<AuditController, 'verify'>, Documented<'/api/v1/audit/verify', 'post', 200>>>,
+  // webhooks
+  Check<Agrees<Returns<WebhooksController, 'create'>, Documented<'/api/v1/webhooks', 'post', 201>>>,
+  Check<Agrees<Returns<WebhooksController, 'list'>, Documented<'/api/v1/webhooks', 'get', 200>>>,
+  Check<Agrees<Returns<WebhooksController, 'get'>, Documented<'/api/v1/webhooks/{id}', 'get', 200>>>,
+  Check<Agrees<Returns<WebhooksController, 'rotateSecret'>, Documented<'/api/v1/webhooks/{id}/rotate-secret', 'post', 200>>>,
+  Check<Agrees<Returns<WebhooksController, 'ping'>, Documented<'/api/v1/webhooks/{id}/ping', 'post', 202>>>,
+  Check<Agrees<Returns<WebhooksController, 'deliveries'>, Documented<'/api/v1/webhooks/{id}/deliveries', 'get', 200>>>,
+  Check<
+    Agrees<Returns<WebhooksController, 'redeliver'>, Documented<'/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', 'post', 202>>
+  >,
   Check<ExportMediaTypes>,
   Check<TextMediaTypes>,
   // every operation of the document is in the list above (or named as checked at run time)
@@ -264,6 +275,14 @@ type Listed =
   | 'GET /health/ready'
   // text answers (Prometheus exposition, HTML or JSON explanations, a signed note, a verifier key):
   // their media types are checked below, their contents at run time
+  | 'POST /api/v1/webhooks'
+  | 'GET /api/v1/webhooks'
+  | 'GET /api/v1/webhooks/{id}'
+  | 'DELETE /api/v1/webhooks/{id}'
+  | 'POST /api/v1/webhooks/{id}/rotate-secret'
+  | 'POST /api/v1/webhooks/{id}/ping'
+  | 'GET /api/v1/webhooks/{id}/deliveries'
+  | 'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver'
   | 'GET /metrics'
   | 'GET /problems'
   | 'GET /problems/{slug}'

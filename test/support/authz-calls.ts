@@ -134,6 +134,34 @@ export const CALLS: Record<
   }),
   'GET /api/v1/requests/:id/disclosure': (a) => ({ params: { id: a.reqApproved } }),
 
+  'POST /api/v1/webhooks': (a, caller) => ({
+    body: {
+      url: 'https://hooks.example.com/oie',
+      events: ['request.decided', 'request.revoked'],
+      description: '試験',
+      ...(caller === 'admin' ? { organizationId: a.w.city.id } : {}),
+    },
+  }),
+  'GET /api/v1/webhooks': () => ({ query: { limit: '5' } }),
+  'GET /api/v1/webhooks/:id': (a) => ({ params: { id: a.webhook.id } }),
+  // Each call deletes a webhook of its own (city A's), made just before.
+  'DELETE /api/v1/webhooks/:id': async (a, _c, t) => {
+    const res = await t.http
+      .post('/api/v1/webhooks')
+      .set('Authorization', `Bearer ${a.w.cityToken}`)
+      .send({ url: 'https://hooks.example.com/gone', events: ['request.decided'] });
+    if (res.status !== 201) throw new Error(`webhook for DELETE: ${res.status}`);
+    return { params: { id: res.body.id as string } };
+  },
+  'POST /api/v1/webhooks/:id/rotate-secret': (a) => ({ params: { id: a.webhook.id } }),
+  'POST /api/v1/webhooks/:id/ping': (a) => ({ params: { id: a.webhook.id } }),
+  'GET /api/v1/webhooks/:id/deliveries': (a) => ({ params: { id: a.webhook.id }, query: { status: 'failed' } }),
+  'POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver': async (a, _c, t) => {
+    // Finished again before each call, so an allowed caller gets 202 (not 409 delivery-pending).
+    await t.db.query(`UPDATE webhook_deliveries SET status = 'failed' WHERE id = $1`, [a.webhookDelivery]);
+    return { params: { id: a.webhook.id, deliveryId: a.webhookDelivery } };
+  },
+
   'GET /api/v1/audit/events': () => ({ query: { limit: '5' } }),
   'GET /api/v1/audit/events/export': () => ({ query: { action: 'request.create' } }),
   'GET /api/v1/audit/checkpoints/latest': () => ({}),
@@ -176,6 +204,7 @@ export const CALLS: Record<
   'GET /console/audit': () => ({ query: { outcome: 'denied' } }),
   'POST /console/audit/verify': () => ({ form: {} }),
   'GET /console/audit/export': () => ({ query: { action: 'request.create' } }),
+  'GET /console/webhooks': (a, caller) => (caller === 'admin' ? { query: { org: a.w.city.id } } : {}),
   'GET /console/admin': () => ({}),
   'POST /console/admin/organizations': () => ({
     form: { kind: 'probation_office', name: `試験保護観察所 ${unique()}` },

@@ -53,6 +53,9 @@ export interface AuthzWorld {
   /** A staff user never signed in: the login route (enrolment pending) and the user-update route. */
   loginUser: { id: string; username: string; password: string };
   patchUser: { id: string };
+  /** City A's webhook (not delivered: this app runs no delivery) and a finished delivery of it. */
+  webhook: { id: string };
+  webhookDelivery: string;
 }
 
 async function ok<T>(what: string, p: PromiseLike<{ status: number; body: T }>, status: number): Promise<T> {
@@ -163,6 +166,16 @@ export async function buildAuthzWorld(t: TestApp): Promise<AuthzWorld> {
   const loginUser = await createUserOnly(t, w.admin, w.facility.id, ['case_officer']);
   const patchUser = await createUserOnly(t, w.admin, w.facility.id, ['case_officer']);
 
+  const webhook = await ok<{ id: string }>(
+    'webhook',
+    t.http.post(`${API}/webhooks`).set(bearer(w.cityToken)).send({ url: 'https://hooks.example.com/oie', events: ['request.decided'] }),
+    201,
+  );
+  const webhookDelivery = (
+    await ok<{ deliveryId: string }>('ping', t.http.post(`${API}/webhooks/${webhook.id}/ping`).set(bearer(w.cityToken)), 202)
+  ).deliveryId;
+  await t.db.query(`UPDATE webhook_deliveries SET status = 'failed', completed_at = now() WHERE id = $1`, [webhookDelivery]);
+
   // The audit routes need a sealed log with a signed checkpoint (the sealer runs every second).
   for (let i = 0; ; i++) {
     const r = await t.db.query<{ n: string | null }>(
@@ -220,5 +233,7 @@ export async function buildAuthzWorld(t: TestApp): Promise<AuthzWorld> {
     tokenClient,
     loginUser,
     patchUser,
+    webhook,
+    webhookDelivery,
   };
 }

@@ -4,6 +4,8 @@ import { RELEASE_TYPES, SEXES, SUPPORT_NEEDS } from '../../src/release-records/r
 import { REQUEST_STATUSES } from '../../src/requests/request.entity';
 import { SAFEGUARD_STATUSES } from '../../src/safeguards/safeguard.entity';
 import { ROLES } from '../../src/users/user.entity';
+import { EVENT_TYPES } from '../../src/events/domain-events';
+import { DELIVERY_STATUSES } from '../../src/webhooks/dto/webhook.dto';
 import type { QuerySchema, Schema } from './fuzz-inputs';
 
 /**
@@ -215,6 +217,14 @@ export const DECIDE: Schema = {
 
 export const REVOKE: Schema = { reason: plain(2000) };
 
+export const CREATE_WEBHOOK: Schema = {
+  // Any string up to 2048 characters passes validation; what makes a URL acceptable is a rule (422).
+  url: { k: 'string', max: 2048, req: true },
+  events: { k: 'array', of: { k: 'enum', values: EVENT_TYPES }, maxItems: EVENT_TYPES.length, unique: true, req: true },
+  description: plain(200, false),
+  organizationId: { k: 'uuid' },
+};
+
 /** `@Body() _body: Record<string, never>`: nothing is accepted. */
 export const EMPTY: Schema = {};
 
@@ -247,6 +257,8 @@ export const QUERIES: Record<string, QuerySchema> = {
     from: { k: 'time' },
     to: { k: 'time' },
   },
+  'GET /api/v1/webhooks': { ...PAGE, organizationId: { k: 'uuid' } },
+  'GET /api/v1/webhooks/:id/deliveries': { ...PAGE, status: { k: 'enum', values: DELIVERY_STATUSES } },
   'GET /api/v1/audit/events': {
     ...AUDIT_FILTER,
     cursor: { k: 'pattern', re: /^\d{1,19}$/ },

@@ -58,6 +58,7 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { sh
     BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     SCHEDULER_ENABLED: 'false',
+    WEBHOOK_DELIVERY_ENABLED: 'false',
     RATE_LIMIT_AUTH_PER_MINUTE: '10000',
     RATE_LIMIT_REQUESTS_PER_MINUTE: '10000',
     ...sharedKeys,
