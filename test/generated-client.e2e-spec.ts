@@ -169,7 +169,7 @@ describe('a client generated from the served OpenAPI document', () => {
     if (!token.data) throw new Error(`token failed: ${token.response.status} ${JSON.stringify(token.error)}`);
     expect(token.data).toMatchObject({
       token_type: 'Bearer',
-      scope: 'safeguards:write requests:write disclosures:read',
+      scope: 'safeguards:write requests:write disclosures:read webhooks:write',
     });
     expect(token.response.headers.get('cache-control')).toBe('no-store');
     const municipality = token.data.access_token;
