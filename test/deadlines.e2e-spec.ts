@@ -4,6 +4,7 @@ import { Clock } from '../src/common/clock';
 import { DomainEventsService } from '../src/events/domain-events.service';
 import { ExpiryService } from '../src/scheduler/expiry.service';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, World } from './support/exchange-fixtures';
+import { parsePrometheusText } from './support/prometheus';
 import { API, bearer, createTestApp, TestApp } from './support/test-app';
 
 /** Deadlines in Japanese business days, the notices each sent once, and the outbox they go through. */
@@ -72,6 +73,8 @@ describe('deadlines and domain events', () => {
     expect(asHolder.body.items.every((i: { overdue: boolean }) => i.overdue)).toBe(true);
     const asRequester = await t.http.get(`${API}/requests/${r.id}`).set(bearer(w.cityToken)).expect(200);
     expect(asRequester.body.overdue).toBe(true);
+    const metric = parsePrometheusText((await t.http.get('/metrics').expect(200)).text).samples.find((x) => x.name === 'oie_requests_overdue');
+    expect(metric?.value).toBeGreaterThanOrEqual(1);
     const notOverdue = await t.http.get(`${API}/requests?overdue=false`).set(bearer(w.officer.token)).expect(200);
     expect(notOverdue.body.items.map((i: { id: string }) => i.id)).not.toContain(r.id);
     await t.http.get(`${API}/requests?overdue=maybe`).set(bearer(w.officer.token)).expect(400);

@@ -8,6 +8,7 @@ import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig } from '../../config/configuration';
 import { AuditService } from '../audit/audit.service';
 import { WitnessService } from '../audit/witness.service';
+import { Clock } from '../common/clock';
 
 export const WEBHOOK_OUTCOMES = ['succeeded', 'failed_attempt', 'failed', 'cancelled'] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
@@ -35,6 +36,7 @@ export class MetricsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly witnesses: WitnessService,
+    private readonly clock: Clock,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -110,7 +112,10 @@ export class MetricsService {
       registers,
     });
     this.pending = new Gauge({ name: 'oie_requests_pending', help: 'Undecided requests (pending or awaiting a second approval), by age since creation.', labelNames: ['age'], registers });
+    this.overdue = new Gauge({ name: 'oie_requests_overdue', help: 'Undecided requests past their dueAt (business-day deadline).', registers });
   }
+
+  private readonly overdue: Gauge;
 
   private readonly dbUp: Gauge;
   private readonly unsealed: Gauge;
@@ -160,7 +165,9 @@ export class MetricsService {
              (SELECT extract(epoch FROM now() - min(pending_since)) FROM webhook_deliveries WHERE status = 'pending'),
              0
            ) AS webhook_oldest_pending,
+           (SELECT count(*) FROM info_requests WHERE status IN ('pending', 'awaiting_second_approval') AND due_at < $1) AS overdue,
            ${buckets}`,
+        [this.clock.now()],
       )) as Record<string, string | null>[];
       this.dbUp.set(1);
       this.unsealed.set(Number(row.unsealed));
@@ -168,6 +175,7 @@ export class MetricsService {
       else this.sinceCheckpoint.set(Number(row.since_checkpoint));
       this.treeSize.set(Number(row.tree_size ?? 0));
       this.webhookOldestPending.set(Number(row.webhook_oldest_pending ?? 0));
+      this.overdue.set(Number(row.overdue ?? 0));
       PENDING_AGES.forEach(([label], i) => this.pending.set({ age: label }, Number(row[`p${i}`] ?? 0)));
     } catch {
       this.dbUp.set(0);
