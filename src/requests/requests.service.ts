@@ -96,7 +96,7 @@ export class RequestsService {
     const requester = await this.organizations.find(actor.orgId);
     const code = requester?.localGovernmentCode ?? '';
     const record = await this.records.match(s, { kind: actor.orgKind as 'municipality' | 'prefecture', code });
-    if (!record || !withinJurisdiction(actor.orgKind as 'municipality' | 'prefecture', code, record.residenceCode)) {
+    if (!record || !withinJurisdiction(actor.orgKind as 'municipality' | 'prefecture', code, record.residenceCode ?? '')) {
       await this.refuse(new SubjectNotFoundError(), { by: s.recordRef ? 'recordRef' : 'nameAndBirthDate' });
     }
 
