@@ -30,10 +30,25 @@ export type SealedColumn = (typeof SEALED_FIELDS)[SealedField]['column'];
 export const SEALED_COLUMNS = Object.values(SEALED_FIELDS).map((f) => f.column) as SealedColumn[];
 
 /** The person's fields of a record, in clear (only ever in memory). */
-export interface RecordPersonal extends Omit<DisclosableRecord, 'residenceCode' | 'releaseType'> {
+export interface RecordPersonal {
+  fullName: string;
+  fullNameKana: string | null;
+  birthDate: string;
+  sex: string;
+  releaseDate: string;
   releaseType: ReleaseType;
+  facilityName: string | null;
+  admissionDate: string | null;
+  residenceAddress: string;
+  supervision: { probationOfficeName: string; supervisionEndDate: string; officerContact?: string } | null;
+  supportNeeds: { needs: string[]; note?: string } | null;
+  offense: { category: string; sentenceType?: string; sentenceTerm?: string; sentenceEndDate?: string } | null;
   consents: Consent[];
 }
+
+/** Every disclosable field is in the person's fields or in clear (the residence code). */
+export type Covers = RecordPersonal & { residenceCode: string } extends DisclosableRecord ? true : never;
+export const COVERS: Covers = true;
 
 export type RecordCipher = RowCipher<SealedColumn>;
 export const RECORD_CIPHER = Symbol('RECORD_CIPHER');

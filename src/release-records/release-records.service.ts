@@ -19,7 +19,6 @@ import { unsafeJson } from '../common/body-parsers';
 import { flatten } from '../common/validation';
 import { ReleaseRecord } from './release-record.entity';
 import { Clock } from '../common/clock';
-import { canTransition, OPEN_STATUSES } from '../requests/request-state';
 import {
   fromOpened,
   matchIndex,
@@ -229,9 +228,9 @@ export class ReleaseRecordsService {
       facilityName: dto.facilityName ?? p.facilityName ?? undefined,
       admissionDate: dto.admissionDate ?? p.admissionDate ?? undefined,
       plannedResidence: dto.plannedResidence ?? { address: p.residenceAddress, localGovernmentCode: r.residenceCode! },
-      supervision: (dto.supervision ?? p.supervision ?? undefined) as ReleaseRecordDto['supervision'],
-      supportNeeds: (dto.supportNeeds ?? p.supportNeeds ?? undefined) as ReleaseRecordDto['supportNeeds'],
-      offense: (dto.offense ?? p.offense ?? undefined) as ReleaseRecordDto['offense'],
+      supervision: dto.supervision ?? p.supervision ?? undefined,
+      supportNeeds: dto.supportNeeds ?? p.supportNeeds ?? undefined,
+      offense: dto.offense ?? p.offense ?? undefined,
       consents: dto.consents ?? (p.consents as ReleaseRecordDto['consents']),
     };
     const errors = this.checkRules(merged);
@@ -403,13 +402,13 @@ export class ReleaseRecordsService {
    * Crypto-shredding of every record past retention (the later of its release date and the end of
    * supervision, plus `policy.limits.recordRetentionDays`): the wrapped data key, the sealed values,
    * the blind indexes and the holder's reference are nulled in one statement per batch; id, holder,
-   * public reference and timestamps stay for the audit trail and the disclosure history. Requests
-   * still open on an erased record lapse. Each erasure is a `record.erase` system event.
+   * public reference and timestamps stay for the audit trail and the disclosure history. Each
+   * erasure is a `record.erase` system event. Answers the ids erased (requests on them lapse next).
    */
-  async eraseExpired(): Promise<number> {
+  async eraseExpired(): Promise<string[]> {
     const system = { type: 'system' as const, id: null, orgId: null };
     const cutoff = new Date(this.clock.now().getTime() - this.config.policy.limits.recordRetentionDays * 86_400_000).toISOString().slice(0, 10);
-    let total = 0;
+    const all: string[] = [];
     for (;;) {
       const erased = await this.txHost.withTransaction(async () => {
         const [rows] = (await this.txHost.tx.query(
@@ -420,18 +419,10 @@ export class ReleaseRecordsService {
           [cutoff, this.clock.now()],
         )) as [{ id: string }[], number];
         for (const r of rows) await this.audit.record({ action: 'record.erase', resourceType: 'release_record', resourceId: r.id, recordId: r.id, actor: system });
-        if (rows.length) {
-          const [lapsed] = (await this.txHost.tx.query(
-            `UPDATE info_requests SET status = 'expired', status_reason = 'record erased', updated_at = now()
-              WHERE record_id = ANY($1::uuid[]) AND status = ANY($2::text[]) RETURNING id, record_id`,
-            [rows.map((r) => r.id), [...OPEN_STATUSES, 'approved' as const].filter((st) => canTransition(st, 'expired'))],
-          )) as [{ id: string; record_id: string }[], number];
-          for (const q of lapsed) await this.audit.record({ action: 'request.expire', resourceType: 'request', resourceId: q.id, recordId: q.record_id, actor: system, details: { reason: 'record-erased' } });
-        }
-        return rows.length;
+        return rows.map((r) => r.id);
       });
-      total += erased;
-      if (erased < ERASE_BATCH) return total;
+      all.push(...erased);
+      if (erased.length < ERASE_BATCH) return all;
     }
   }
 

@@ -310,6 +310,21 @@ export class RequestsService {
     return rows.length;
   }
 
+  /** Lapses the requests still open or approved on records just erased (scheduled, after the erasure). */
+  @Transactional()
+  async lapseForErasedRecords(recordIds: string[]): Promise<number> {
+    if (recordIds.length === 0) return 0;
+    const [rows] = (await this.txHost.tx.query(
+      `UPDATE info_requests SET status = 'expired', status_reason = 'record erased', updated_at = now()
+        WHERE record_id = ANY($1::uuid[]) AND status = ANY($2::text[]) RETURNING id, record_id`,
+      [recordIds, [...OPEN_STATUSES, 'approved' as const].filter((st) => canTransition(st, 'expired'))],
+    )) as [{ id: string; record_id: string }[], number];
+    for (const r of rows) {
+      await this.audit.record({ action: 'request.expire', resourceType: 'request', resourceId: r.id, recordId: r.record_id, actor: { type: 'system', id: null, orgId: null }, details: { reason: 'record-erased' } });
+    }
+    return rows.length;
+  }
+
   sensitive(categories: Category[]): Category[] {
     return categories.filter((c) => this.config.policy.sensitiveCategories.includes(c));
   }

@@ -30,9 +30,10 @@ export class ExpiryService {
   /** Crypto-shreds release records past retention (policy.limits.recordRetentionDays); answers how many. */
   async erase(): Promise<number> {
     return this.cls.run(async () => {
-      const records = await this.records.eraseExpired();
-      if (records) this.logger.log({ records }, 'erased release records past retention');
-      return records;
+      const erased = await this.records.eraseExpired();
+      const requests = await this.requests.lapseForErasedRecords(erased);
+      if (erased.length) this.logger.log({ records: erased.length, requests }, 'erased release records past retention');
+      return erased.length;
     });
   }
 
