@@ -32,6 +32,33 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
   });
 
+  it('reads the record keyring and blind-index key, refusing bad ones without echoing key material', () => {
+    const k1 = Buffer.alloc(32, 1).toString('base64');
+    const k2 = Buffer.alloc(32, 2).toString('base64');
+    const blind = Buffer.alloc(32, 3).toString('base64');
+    const c = loadConfig({ DATA_KEYRING: `old:${k1},new:${k2}`, DATA_KEYRING_ACTIVE: 'new', BLIND_INDEX_KEY: blind });
+    expect(c.dataKeyring?.active).toBe('new');
+    expect([...c.dataKeyring!.keys.keys()]).toEqual(['old', 'new']);
+    expect(c.blindIndexKey?.equals(Buffer.alloc(32, 3))).toBe(true);
+    expect(loadConfig({ DATA_KEYRING: `only:${k1}`, BLIND_INDEX_KEY: blind }).dataKeyring?.active).toBe('only');
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).lines;
+      }
+    };
+    expect(problems({ DATA_KEYRING: `a:${k1},b:${k2}`, BLIND_INDEX_KEY: blind }).join('\n')).toMatch(/DATA_KEYRING_ACTIVE must name/);
+    expect(problems({ DATA_KEYRING: `a:${k1}`, DATA_KEYRING_ACTIVE: 'b', BLIND_INDEX_KEY: blind }).join('\n')).toMatch(/not a key id/);
+    expect(problems({ DATA_KEYRING: `a:${k1}` }).join('\n')).toMatch(/BLIND_INDEX_KEY must be set/);
+    expect(problems({ DATA_KEYRING_ACTIVE: 'a' }).join('\n')).toMatch(/needs DATA_KEYRING/);
+    const bad = problems({ DATA_KEYRING: `a:${k1},b:c2hvcnQ=`, BLIND_INDEX_KEY: blind });
+    expect(bad.join('\n')).toMatch(/DATA_KEYRING=<hidden>: entry 2 \(b\)/);
+    expect(bad.join('\n')).not.toContain(k1);
+    expect(problems({ DATA_KEYRING: `a:${k1},a:${k2}`, BLIND_INDEX_KEY: blind }).join('\n')).toMatch(/listed twice/);
+  });
+
   it('requires the bootstrap username and password together', () => {
     expect(() => loadConfig({ BOOTSTRAP_ADMIN_USERNAME: 'admin' })).toThrow(ConfigError);
   });

@@ -7,6 +7,7 @@ import policyJson from './policy.json';
 import measuresJson from './safeguard-measures.json';
 
 import { checkPolicyCategories } from './categories';
+import { parseKeyring } from '../src/crypto/keyring';
 import type { Category } from './categories';
 export type { Category } from './categories';
 export type Purpose = 'reintegration_support' | 'welfare_coordination' | 'ordinance_program';
@@ -27,6 +28,8 @@ export interface Policy {
     /** A request awaiting its second approval is due this many business days after the first. */
     secondApprovalBusinessDays: number;
     safeguardValidityDays: number;
+    /** A release record is erased (crypto-shredded) this many days after the later of its release date and the end of supervision. */
+    recordRetentionDays: number;
   };
 }
 
@@ -44,6 +47,10 @@ export interface AppConfig {
   jwt: { issuer: string; audience: string; accessTokenTtlSeconds: number; signingKeyPem?: string; principalCacheSeconds: number };
   auditSigningKeyPem?: string;
   dataEncryptionKey?: string;
+  /** DATA_KEYRING: the KEKs of release records' data keys and the active one; unset: files under DATA_DIR/keys/kek. */
+  dataKeyring?: { keys: Map<string, Buffer>; active: string };
+  /** BLIND_INDEX_KEY; unset: DATA_DIR/keys/blind-index.key. */
+  blindIndexKey?: Buffer;
   /** How often the sealer adds new audit events to the Merkle log (at least every second by default). */
   auditSealIntervalMs: number;
   /** Origin line of the checkpoints, also the name of the log's note key. */
@@ -154,6 +161,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   lines.push(...witnessErrors);
   if (vars.AUDIT_WITNESS_QUORUM !== undefined && vars.AUDIT_WITNESS_QUORUM > witnesses.length)
     lines.push(`Invalid environment: AUDIT_WITNESS_QUORUM=${vars.AUDIT_WITNESS_QUORUM} is more than the ${witnesses.length} witnesses in AUDIT_WITNESSES`);
+  let dataKeyring: AppConfig['dataKeyring'];
+  if (vars.DATA_KEYRING) {
+    try {
+      const keys = parseKeyring(vars.DATA_KEYRING);
+      const active = vars.DATA_KEYRING_ACTIVE ?? (keys.size === 1 ? [...keys.keys()][0]! : undefined);
+      if (!active) lines.push('Invalid environment: DATA_KEYRING_ACTIVE must name one of the keys in DATA_KEYRING when it holds several');
+      else if (!keys.has(active)) lines.push(`Invalid environment: DATA_KEYRING_ACTIVE=${JSON.stringify(active)} is not a key id in DATA_KEYRING`);
+      else dataKeyring = { keys, active };
+    } catch (err) {
+      lines.push(`Invalid environment variable DATA_KEYRING=<hidden>: ${(err as Error).message}`);
+    }
+    if (!vars.BLIND_INDEX_KEY) lines.push('Invalid environment: BLIND_INDEX_KEY must be set with DATA_KEYRING (every instance must compute the same blind index)');
+  } else if (vars.DATA_KEYRING_ACTIVE) lines.push('Invalid environment: DATA_KEYRING_ACTIVE needs DATA_KEYRING');
   if (lines.length > 0) throw new ConfigError(lines);
   const issuer = vars.JWT_ISSUER ?? 'urn:oie:exchange';
 
@@ -177,6 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     auditSigningKeyPem: vars.AUDIT_SIGNING_KEY,
     dataEncryptionKey: vars.DATA_ENCRYPTION_KEY,
+    dataKeyring,
+    blindIndexKey: vars.BLIND_INDEX_KEY ? Buffer.from(vars.BLIND_INDEX_KEY, 'base64') : undefined,
     auditSealIntervalMs: vars.AUDIT_SEAL_INTERVAL_MS ?? 1000,
     auditLogOrigin: vars.AUDIT_LOG_ORIGIN ?? defaultOrigin(issuer),
     auditWitnesses: witnesses,

@@ -60,6 +60,21 @@ export class EnvironmentVariables {
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be base64 of 32 bytes (openssl rand -base64 32)' })
   DATA_ENCRYPTION_KEY?: string;
 
+  /**
+   * Key-encryption keys of release records' data keys: `id:base64key` entries (32 bytes each),
+   * comma-separated; generated into DATA_DIR/keys/kek when unset. Checked in loadConfig.
+   */
+  @IsOptional() @IsString() @MaxLength(16384)
+  DATA_KEYRING?: string;
+
+  /** The id in DATA_KEYRING that wraps new data keys (may be left out when it holds one key). */
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be a key id: 1-64 letters, digits, dot, dash or underscore' })
+  DATA_KEYRING_ACTIVE?: string;
+
+  /** Base64 of 32 random bytes: the HMAC key of the name + birth date blind index (never a KEK). Required with DATA_KEYRING. */
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be base64 of 32 bytes (openssl rand -base64 32)' })
+  BLIND_INDEX_KEY?: string;
+
   /** PEM (PKCS#8) of the Ed25519 key that signs audit checkpoints; generated into DATA_DIR when unset. */
   @IsOptional() @IsString() @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'must be a PKCS#8 PEM private key' })
   AUDIT_SIGNING_KEY?: string;

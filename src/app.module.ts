@@ -19,6 +19,7 @@ import { REDACT_PATHS } from './common/redact';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { ClockModule } from './common/clock';
+import { CryptoModule } from './crypto/crypto.module';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { UsersModule } from './users/users.module';
@@ -94,6 +95,7 @@ export class AppModule {
         }),
         DatabaseModule,
         ClockModule,
+        CryptoModule,
         EventsModule,
         AuditModule,
         AuthModule,

@@ -552,11 +552,17 @@ describe('refusals: every refused step answers problem details and leaves an aud
         expect.objectContaining({ line: 4, status: 'created', id: expect.any(String) }),
       ]);
 
-      const stored = await t.db.query('SELECT external_ref, residence_code, support_needs FROM release_records WHERE external_ref = ANY($1) ORDER BY external_ref', [refs]);
+      const stored = await t.db.query(
+        'SELECT external_ref, residence_code, support_needs, support_needs_enc IS NOT NULL AS sealed FROM release_records WHERE external_ref = ANY($1) ORDER BY external_ref',
+        [refs],
+      );
       expect(stored.rows).toEqual([
-        { external_ref: refs[0], residence_code: '271004', support_needs: { needs: ['housing', 'employment'] } },
-        { external_ref: refs[2], residence_code: '271403', support_needs: { needs: ['medical'] } },
+        { external_ref: refs[0], residence_code: '271004', support_needs: null, sealed: true },
+        { external_ref: refs[2], residence_code: '271403', support_needs: null, sealed: true },
       ]);
+      const read = async (id: string) => (await t.http.get(`${API}/release-records/${id}`).set(bearer(w.officer.token)).expect(200)).body;
+      expect((await read(res.body.lines[0].id)).supportNeeds).toEqual({ needs: ['housing', 'employment'] });
+      expect((await read(res.body.lines[2].id)).supportNeeds).toEqual({ needs: ['medical'] });
       const events = await eventsOf(res);
       expect(events.filter((e) => e.action === 'record.create').map((e) => e.record_id).sort()).toEqual([res.body.lines[0].id, res.body.lines[2].id].sort());
       expect(events).toContainEqual(expect.objectContaining({ action: 'record.import', outcome: 'success' }));

@@ -229,7 +229,7 @@ export class ConsoleController {
     const base = secondStage ? (first?.categories ?? view.categories) : view.categories;
     const names = await this.queries.userNames(decisions.map((d) => d.decidedBy));
     const consents = await Promise.all(
-      (record?.consents ?? []).map(async (k) => ({ ...k, recipientName: k.recipientOrganizationId ? (await this.organizations.find(k.recipientOrganizationId))?.name : undefined })),
+      (record ? await this.records.consentsOf(record) : []).map(async (k) => ({ ...k, recipientName: k.recipientOrganizationId ? (await this.organizations.find(k.recipientOrganizationId))?.name : undefined })),
     );
     await this.audit.record({ action: 'request.read', resourceType: 'request', resourceId: id, recordId: view.recordId, details: { channel: 'console' } });
     return this.page(req, 'request', 'requestTitle', 'queue', {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import canonicalize from 'canonicalize';
 import { createHash } from 'node:crypto';
 import type { Category } from '../../config/configuration';
@@ -8,7 +8,8 @@ import { AUDIT_INSERT_COLUMNS, AuditService } from '../audit/audit.service';
 import { AuditLogService } from '../audit/audit-log.service';
 import { NotFoundError } from '../common/domain-error';
 import { TransactionHost, TypeOrmAdapter } from '../database/transaction';
-import type { ReleaseType } from '../release-records/release-record.entity';
+import { fromOpened, RECORD_CIPHER, SEALED_COLUMNS, sealedOf } from '../crypto/record-fields';
+import type { RecordCipher, SealedColumn } from '../crypto/record-fields';
 import type { RequestStatus } from '../requests/request.entity';
 import { retrievalWriteSql } from '../requests/request-writes';
 import { DisclosableRecord, disclosedData } from './disclosure-data';
@@ -29,20 +30,23 @@ export function digestOf(data: unknown): string {
   return createHash('sha256').update(canonicalize(data) ?? '').digest('base64url');
 }
 
-/** The request (locked), whether the requester's safeguards are in force now, and the record's disclosable columns. */
-const LOCK_SQL = `SELECT r.status, r.record_id, r.approved_categories, r.access_until, r.max_retrievals, r.retrievals,
+/**
+ * The request (locked), whether the requester's safeguards are in force now, and the record's
+ * sealed columns with its wrapped data key, read in the same statement (a key rotation re-wraps the
+ * key in one atomic update, so the pair read here always belongs together).
+ */
+export const LOCK_SQL = `SELECT r.status, r.record_id, r.approved_categories, r.access_until, r.max_retrievals, r.retrievals,
          EXISTS (SELECT 1 FROM safeguards s
                   WHERE s.organization_id = r.requester_org_id AND s.status = 'active' AND s.valid_until > $3) AS safeguards_active,
-         rec.full_name, rec.full_name_kana, rec.birth_date::text AS birth_date, rec.sex, rec.release_date::text AS release_date,
-         rec.release_type, rec.facility_name, rec.admission_date::text AS admission_date, rec.residence_address,
-         rec.residence_code, rec.supervision, rec.support_needs, rec.offense
+         rec.erased_at IS NOT NULL AS erased, rec.kek_id, rec.dek_wrapped, rec.residence_code,
+         ${SEALED_COLUMNS.map((c) => `rec.${c}`).join(', ')}
     FROM info_requests r JOIN release_records rec ON rec.id = r.record_id
    WHERE r.id = $1 AND r.requester_org_id = $2
      FOR UPDATE OF r`;
 
 const WRITE_SQL = retrievalWriteSql(AUDIT_INSERT_COLUMNS);
 
-interface LockedRequest {
+type LockedRequest = {
   status: RequestStatus;
   record_id: string;
   approved_categories: Category[] | null;
@@ -50,37 +54,16 @@ interface LockedRequest {
   max_retrievals: number | null;
   retrievals: number;
   safeguards_active: boolean;
-  full_name: string;
-  full_name_kana: string | null;
-  birth_date: string;
-  sex: string;
-  release_date: string;
-  release_type: ReleaseType;
-  facility_name: string | null;
-  admission_date: string | null;
-  residence_address: string;
-  residence_code: string;
-  supervision: DisclosableRecord['supervision'];
-  support_needs: DisclosableRecord['supportNeeds'];
-  offense: DisclosableRecord['offense'];
-}
+  erased: boolean;
+  kek_id: string | null;
+  dek_wrapped: Buffer | null;
+  residence_code: string | null;
+} & Record<SealedColumn, Buffer | null>;
 
-function toDisclosable(r: LockedRequest): DisclosableRecord {
-  return {
-    fullName: r.full_name,
-    fullNameKana: r.full_name_kana,
-    birthDate: r.birth_date,
-    sex: r.sex,
-    releaseDate: r.release_date,
-    releaseType: r.release_type,
-    facilityName: r.facility_name,
-    admissionDate: r.admission_date,
-    residenceAddress: r.residence_address,
-    residenceCode: r.residence_code,
-    supervision: r.supervision,
-    supportNeeds: r.support_needs,
-    offense: r.offense,
-  };
+/** Opens the record's sealed columns (in memory only, after every check has passed). */
+export async function openDisclosable(cipher: RecordCipher, r: LockedRequest): Promise<DisclosableRecord> {
+  const p = fromOpened(await cipher.open(r.record_id, { kekId: r.kek_id!, wrapped: r.dek_wrapped! }, sealedOf(r)));
+  return { ...p, residenceCode: r.residence_code! };
 }
 
 @Injectable()
@@ -90,6 +73,7 @@ export class DisclosuresService {
     private readonly audit: AuditService,
     private readonly tokens: TokensService,
     private readonly auditLog: AuditLogService,
+    @Inject(RECORD_CIPHER) private readonly cipher: RecordCipher,
   ) {}
 
   private refusalFor(r: LockedRequest, now: Date): DisclosureRefusal | null {
@@ -118,8 +102,9 @@ export class DisclosuresService {
    * audit event and the disclosure row, all in one transaction that commits before any data leaves.
    * If the audit insert fails, the transaction rolls back and nothing is returned.
    *
-   * Four round trips: BEGIN; the locking read (request, its record and whether the requester's
-   * safeguards are in force, in one statement); the writes (counter, audit event, disclosure row,
+   * Four round trips: BEGIN; the locking read (request, its record's sealed columns and wrapped
+   * data key, and whether the requester's safeguards are in force, in one statement; the data key is
+   * unwrapped and the values opened here, in memory); the writes (counter, audit event, disclosure row,
    * in one statement); COMMIT. `test/bench/disclosure.pgbench.sql` runs the same SQL.
    */
   async retrieve(actor: Actor, id: string): Promise<DisclosureAnswer> {
@@ -130,7 +115,8 @@ export class DisclosuresService {
       const tx = this.txHost.tx;
       const now = new Date();
       const [r] = (await tx.query(LOCK_SQL, [id, actor.orgId, now])) as LockedRequest[];
-      if (!r) {
+      // A request on an erased record answers as a request that does not exist.
+      if (!r || r.erased) {
         refused = { reason: 'not-found', recordId: null };
         return null;
       }
@@ -140,7 +126,7 @@ export class DisclosuresService {
         return null;
       }
       const categories = r.approved_categories ?? [];
-      const data = disclosedData(toDisclosable(r), categories);
+      const data = disclosedData(await openDisclosable(this.cipher, r), categories);
       const dataDigest = digestOf(data);
       const retrievals = r.retrievals + 1;
       const exhausted = retrievals >= r.max_retrievals!;

@@ -96,7 +96,7 @@ export class RequestsService {
     const requester = await this.organizations.find(actor.orgId);
     const code = requester?.localGovernmentCode ?? '';
     const record = await this.records.match(s, { kind: actor.orgKind as 'municipality' | 'prefecture', code });
-    if (!record || !withinJurisdiction(actor.orgKind as 'municipality' | 'prefecture', code, record.residenceCode)) {
+    if (!record || !withinJurisdiction(actor.orgKind as 'municipality' | 'prefecture', code, record.residenceCode ?? '')) {
       await this.refuse(new SubjectNotFoundError(), { by: s.recordRef ? 'recordRef' : 'nameAndBirthDate' });
     }
 
@@ -306,6 +306,21 @@ export class RequestsService {
     )) as [{ id: string; record_id: string }[], number];
     for (const r of rows) {
       await this.audit.record({ action: 'request.expire', resourceType: 'request', resourceId: r.id, recordId: r.record_id, actor: { type: 'system', id: null, orgId: null } });
+    }
+    return rows.length;
+  }
+
+  /** Lapses the requests still open or approved on records just erased (scheduled, after the erasure). */
+  @Transactional()
+  async lapseForErasedRecords(recordIds: string[]): Promise<number> {
+    if (recordIds.length === 0) return 0;
+    const [rows] = (await this.txHost.tx.query(
+      `UPDATE info_requests SET status = 'expired', status_reason = 'record erased', updated_at = now()
+        WHERE record_id = ANY($1::uuid[]) AND status = ANY($2::text[]) RETURNING id, record_id`,
+      [recordIds, [...OPEN_STATUSES, 'approved' as const].filter((st) => canTransition(st, 'expired'))],
+    )) as [{ id: string; record_id: string }[], number];
+    for (const r of rows) {
+      await this.audit.record({ action: 'request.expire', resourceType: 'request', resourceId: r.id, recordId: r.record_id, actor: { type: 'system', id: null, orgId: null }, details: { reason: 'record-erased' } });
     }
     return rows.length;
   }

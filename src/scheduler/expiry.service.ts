@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { Clock } from '../common/clock';
 import { RequestsService } from '../requests/requests.service';
+import { ReleaseRecordsService } from '../release-records/release-records.service';
 import { SafeguardsService } from '../safeguards/safeguards.service';
 
 /** Lapses what has run out: open requests past their wait, approvals past their window, safeguards past validity. */
@@ -12,6 +13,7 @@ export class ExpiryService {
   constructor(
     private readonly requests: RequestsService,
     private readonly safeguards: SafeguardsService,
+    private readonly records: ReleaseRecordsService,
     private readonly cls: ClsService,
     private readonly clock: Clock,
   ) {}
@@ -22,6 +24,16 @@ export class ExpiryService {
       const requests = await this.requests.expireDue();
       if (requests || safeguards) this.logger.log({ requests, safeguards }, 'expired what ran out');
       return { requests, safeguards };
+    });
+  }
+
+  /** Crypto-shreds release records past retention (policy.limits.recordRetentionDays); answers how many. */
+  async erase(): Promise<number> {
+    return this.cls.run(async () => {
+      const erased = await this.records.eraseExpired();
+      const requests = await this.requests.lapseForErasedRecords(erased);
+      if (erased.length) this.logger.log({ records: erased.length, requests }, 'erased release records past retention');
+      return erased.length;
     });
   }
 

@@ -29,6 +29,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     await boss.schedule(EXPIRY_QUEUE, '* * * * *', {}, { tz: 'UTC' });
     await boss.work(EXPIRY_QUEUE, async () => {
       await this.expiry.sweep();
+      await this.expiry.erase();
       await this.expiry.notify();
     });
     this.boss = boss;

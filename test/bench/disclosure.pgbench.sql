@@ -4,15 +4,18 @@
 -- that lookup is the only statement the service does not run. The retrieval counter is rewritten
 -- with its own value (same row write, no state change), so the approved requests stay usable.
 -- The service reads the latest checkpoint at most once a second (cached), so it is not here.
+-- The record's columns are sealed: the service unwraps the data key and opens them in Node, which
+-- pgbench cannot do; the bench reports that cost separately (test/bench/support/crypto-cost.ts).
 \set n random(1, :ntargets)
 SELECT req, org, rec FROM bench.disclosure_targets WHERE n = :n \gset
 BEGIN;
 SELECT r.status, r.record_id, r.approved_categories, r.access_until, r.max_retrievals, r.retrievals,
        EXISTS (SELECT 1 FROM safeguards s
                 WHERE s.organization_id = r.requester_org_id AND s.status = 'active' AND s.valid_until > now()) AS safeguards_active,
-       rec.full_name, rec.full_name_kana, rec.birth_date::text AS birth_date, rec.sex, rec.release_date::text AS release_date,
-       rec.release_type, rec.facility_name, rec.admission_date::text AS admission_date, rec.residence_address,
-       rec.residence_code, rec.supervision, rec.support_needs, rec.offense
+       rec.erased_at IS NOT NULL AS erased, rec.kek_id, rec.dek_wrapped, rec.residence_code,
+       rec.full_name_enc, rec.full_name_kana_enc, rec.birth_date_enc, rec.sex_enc, rec.release_date_enc, rec.release_type_enc,
+       rec.facility_name_enc, rec.admission_date_enc, rec.residence_address_enc, rec.supervision_enc, rec.support_needs_enc,
+       rec.offense_enc, rec.consents_enc
   FROM info_requests r JOIN release_records rec ON rec.id = r.record_id
  WHERE r.id = :req AND r.requester_org_id = :org
    FOR UPDATE OF r;

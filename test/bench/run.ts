@@ -10,6 +10,7 @@
  * POST /audit/verify and the peak memory of a full export. Prints a table and writes
  * bench-results/bench.json (bench-quick.json with --quick).
  */
+import { measureCryptoCost } from './support/crypto-cost';
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -727,6 +728,11 @@ async function main() {
   await db2.end();
   const stopped = await svc.stop('SIGTERM');
 
+  // ---- the sealing's share of a disclosure: unwrap the data key and open the record, in this process (service stopped)
+  log('sealed records: unwrap + open per disclosure (micro-benchmark)');
+  const cryptoCost = await measureCryptoCost();
+  log(`  open p50 ${cryptoCost.openMicros.p50} µs, p99 ${cryptoCost.openMicros.p99} µs; seal ${cryptoCost.sealMicrosMean} µs; blind index ${cryptoCost.blindIndexMicrosMean} µs`);
+
   // ---- report
   const missing: RouteResult = {
     route: '-',
@@ -799,6 +805,7 @@ async function main() {
     `authenticated ÷ bare:       ${ratios.authenticatedOverBare}  (${authRead.reqPerSec.toFixed(0)} / ${bare.reqPerSec.toFixed(0)})`,
     `audit sealing:              ${sealing.eventsInserted.toLocaleString()} events inserted in ${fmtMs(sealing.insertMs)}; all sealed ${fmtMs(sealing.firstInsertToAllSealedMs)} after the first insert (${fmtMs(sealing.insertedToAllSealedMs)} after the last) ≈ ${sealing.sealedEventsPerSecond.toLocaleString()} events/s; ${sealing.checkpoints} checkpoints`,
     `restart with ${sealing.treeSize.toLocaleString()} events:  stop ${fmtMs(restart.stopMs)} (exit ${restart.exitCode}), ready ${fmtMs(restart.readyMs)}`,
+    `sealed record per disclosure: unwrap + open 13 columns p50 ${cryptoCost.openMicros.p50} µs, p99 ${cryptoCost.openMicros.p99} µs (mean ${cryptoCost.openMicros.mean} µs; ${cryptoCost.iterations.toLocaleString()} runs); seal on write ${cryptoCost.sealMicrosMean} µs; blind index ${cryptoCost.blindIndexMicrosMean} µs`,
     `POST /audit/verify:         ${verify.status} ok=${verify.ok}, ${verify.treeSize.toLocaleString()} events in ${fmtMs(verify.ms)} = ${verify.eventsPerSecond.toLocaleString()} events/s, peak RSS ${verify.peakRssMb} MB`,
     `export (NDJSON → /dev/null): ${exportRes.lines.toLocaleString()} events, ${exportRes.megabytes} MB in ${fmtMs(exportRes.ms)} = ${exportRes.eventsPerSecond.toLocaleString()} events/s; RSS ${exportRes.rssBeforeMb} MB before, peak ${exportRes.peakRssPolledMb} MB polled / ${exportRes.peakRssVmHwmMb ?? 'n/a'} MB VmHWM`,
     webhooks
@@ -838,6 +845,7 @@ async function main() {
     restart,
     routes,
     pgbench,
+    cryptoCost,
     ratios,
     verify,
     export: exportRes,

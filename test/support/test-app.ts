@@ -10,6 +10,7 @@ import request from 'supertest';
 import { authenticator } from 'otplib';
 import { AppConfig, loadConfig } from '../../config/configuration';
 import { createApp } from '../../src/app.factory';
+import { readKeyringDir } from '../../src/crypto/keyring';
 
 export const ADMIN = { username: 'admin', password: 'correct-horse-battery-staple' };
 export const API = '/api/v1';
@@ -48,6 +49,7 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { sh
     ? {
         JWT_SIGNING_KEY: shared.config.jwt.signingKeyPem ?? readFileSync(join(shared.config.dataDir, 'keys', 'signing-es256.pem'), 'utf8'),
         AUDIT_SIGNING_KEY: shared.config.auditSigningKeyPem ?? readFileSync(join(shared.config.dataDir, 'keys', 'checkpoint-ed25519.pem'), 'utf8'),
+        ...recordKeysEnv(shared),
       }
     : {};
 
@@ -89,6 +91,16 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { sh
       }
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** The release records' keyring and blind-index key of an app, as environment for a second instance. */
+export function recordKeysEnv(t: TestApp): Record<string, string> {
+  const { keys, active } = t.config.dataKeyring ?? readKeyringDir(join(t.config.dataDir, 'keys', 'kek'));
+  return {
+    DATA_KEYRING: [...keys].map(([id, key]) => `${id}:${key.toString('base64')}`).join(','),
+    DATA_KEYRING_ACTIVE: active,
+    BLIND_INDEX_KEY: (t.config.blindIndexKey ?? Buffer.from(readFileSync(join(t.config.dataDir, 'keys', 'blind-index.key'), 'utf8').trim(), 'base64')).toString('base64'),
   };
 }
 
