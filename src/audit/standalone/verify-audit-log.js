@@ -204,6 +204,17 @@ const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 /** Where the fast path writes 0x00 ‖ canonical JSON (the exact input of the leaf hash); grows as needed. */
 let out = new Uint8Array(1 << 16);
+/** out.subarray(0, n) by n, so hashing a leaf input allocates no view. */
+let outViews = /** @type {Uint8Array[]} */ ([]);
+/** The first n bytes of out. */
+function outView(/** @type {number} */ n) {
+  let v = outViews[n];
+  if (v === undefined || v.buffer !== out.buffer) {
+    if (outViews.length > 0 && outViews.some((x) => x && x.buffer !== out.buffer)) outViews = [];
+    v = outViews[n] = out.subarray(0, n);
+  }
+  return v;
+}
 /** Value boundaries of the current event, by export slot, and how to write each: 0 as it is, 1 in quotes (a CSV cell), 2 null. */
 const vs = new Int32Array(16);
 const ve = new Int32Array(16);
@@ -421,6 +432,49 @@ function emitLeaf(b, index, db, ds, de) {
   return q;
 }
 
+/**
+ * emitLeaf for an NDJSON line b[p..end) scanned by scanNdjsonLine. Each canonical member
+ * `,"name":value` is byte for byte the line's, so the line is staged once after the output and
+ * the members are block-copied (copyWithin) in sorted order; only `details` is rewritten.
+ * @param {Uint8Array} b @param {number} p @param {number} end @param {number} index
+ */
+function emitNdjsonLeaf(b, p, end, index) {
+  const len = end - p;
+  const stage = len + 64;
+  if (out.length < stage + len) out = new Uint8Array((stage + len) * 2);
+  const o = out;
+  o.set(b.subarray(p, end), stage);
+  const shift = stage - p;
+  let q = 0;
+  o[q++] = 0;
+  for (let i = 0; i < 15; i++) {
+    const slot = SORTED_SLOTS[i];
+    o[q++] = i === 0 ? 0x7b : 0x2c;
+    const from = vs[slot] - NDJSON_KEYS[slot].length + 1; // after the line's own { or ,
+    if (slot === SLOT_INDEX) {
+      o.copyWithin(q, from + shift, vs[slot] + shift);
+      q += vs[slot] - from;
+      if (index === 0) o[q++] = 0x30;
+      else {
+        let digits = 0;
+        for (let n = index; n > 0; n = Math.floor(n / 10)) digits++;
+        q += digits;
+        for (let n = index, j = q - 1; n > 0; n = Math.floor(n / 10), j--) o[j] = 0x30 + (n % 10);
+      }
+    } else if (slot === SLOT_DETAILS && b[vs[slot]] !== 0x6e) {
+      o.copyWithin(q, from + shift, vs[slot] + shift);
+      q += vs[slot] - from;
+      q = emitValue(b, vs[slot], ve[slot], o, q);
+      if (q < 0) return -1;
+    } else {
+      o.copyWithin(q, from + shift, ve[slot] + shift);
+      q += ve[slot] - from;
+    }
+  }
+  o[q++] = 0x7d;
+  return q;
+}
+
 function writeNull(/** @type {Uint8Array} */ o, /** @type {number} */ q) {
   o[q] = 0x6e;
   o[q + 1] = 0x75;
@@ -595,15 +649,17 @@ const DIAGNOSE_DISTANCE = 1024;
 
 /** Reads len bytes at pos (fewer at the end of the file). */
 function readAt(/** @type {number} */ fd, /** @type {number} */ pos, /** @type {number} */ len) {
-  const buf = Buffer.allocUnsafe(Math.max(0, len));
+  // One buffer per thread, reused: fresh multi-megabyte buffers cost page faults on every chunk.
+  if (readBuffer.length < len) readBuffer = Buffer.allocUnsafeSlow(len);
   let got = 0;
   while (got < len) {
-    const n = fs.readSync(fd, buf, got, len - got, pos + got);
+    const n = fs.readSync(fd, readBuffer, got, len - got, pos + got);
     if (n === 0) break;
     got += n;
   }
-  return got === len ? buf : buf.subarray(0, got);
+  return readBuffer.subarray(0, got);
 }
+let readBuffer = Buffer.allocUnsafeSlow(0);
 
 /**
  * Verifies the records of one chunk: recomputes each leaf hash, checks the indexes inside the
@@ -641,6 +697,9 @@ function processChunk(fd, fileSize, shape, task) {
   let detailsBuf = new Uint8Array(1024);
   let dS = 0;
   let dE = 0;
+  /** The record being checked (the fast path's emitFast re-reads it). */
+  let lineStart = 0;
+  let lineEnd = 0;
 
   /** A line that is not an event at all still takes a place in the tree (an all-zero leaf), so later indexes stay put. */
   const malformed = (/** @type {number} */ line, /** @type {string} */ detail) => {
@@ -690,6 +749,8 @@ function processChunk(fd, fileSize, shape, task) {
       next = nl + 1;
     }
     const line = lines;
+    lineStart = p;
+    lineEnd = recEnd;
     lines += 1 + (csv ? innerNewlines : 0);
     if (recEnd === p || (!csv && isBlank(buf, p, recEnd))) {
       p = next;
@@ -754,7 +815,7 @@ function processChunk(fd, fileSize, shape, task) {
     }
 
     // ---- the leaf hash, recomputed from the event, against the exported one
-    const h = parsed ? sha256Latin1(leafInput(leafBytes(parsed, index))) : sha256Latin1(out.subarray(0, leafLength));
+    const h = parsed ? sha256Latin1(leafInput(leafBytes(parsed, index))) : sha256Latin1(outView(leafLength));
     const matches = hashStart >= 0 ? base64Equals(buf, hashStart, h) : hashText !== null && hashText === Buffer.from(h, 'latin1').toString('base64');
     growLeaves();
     const at = sealed * 32;
@@ -781,8 +842,7 @@ function processChunk(fd, fileSize, shape, task) {
   /** Writes 0x00 ‖ canonical JSON of the current fast-path event at leaf index i into `out`; answers its length or -1. */
   function emitFast(/** @type {number} */ i) {
     if (csv) return emitLeaf(buf, i, detailsBuf, dS, dE);
-    const nullDetails = buf[vs[SLOT_DETAILS]] === 0x6e;
-    return emitLeaf(buf, i, buf, vs[SLOT_DETAILS], nullDetails ? vs[SLOT_DETAILS] : ve[SLOT_DETAILS]);
+    return emitNdjsonLeaf(buf, lineStart, lineEnd, i);
   }
 
   /**
@@ -795,7 +855,7 @@ function processChunk(fd, fileSize, shape, task) {
     const want = strictBase64(exported);
     if (!want || want.length !== 32) return -1;
     const wanted = want.toString('latin1');
-    const at = (/** @type {number} */ i) => (event ? sha256Latin1(leafInput(leafBytes(event, i))) : sha256Latin1(out.subarray(0, emitFast(i))));
+    const at = (/** @type {number} */ i) => (event ? sha256Latin1(leafInput(leafBytes(event, i))) : sha256Latin1(outView(emitFast(i))));
     for (let d = 1; d <= DIAGNOSE_DISTANCE; d++) {
       if (index - d >= 0 && at(index - d) === wanted) return index - d;
       if (at(index + d) === wanted) return index + d;
@@ -1522,7 +1582,8 @@ async function run(argv, say) {
     if (report.formatError) continue;
     if (size > report.sealed) {
       exact.push(report.sealed);
-      bad(`${n.label}: the log signed tree size ${size}, but the export has only ${report.sealed} sealed events: leaves ${report.sealed} to ${size - 1} are missing (truncated or rolled back)`);
+      const missing = size - report.sealed;
+      bad(`${n.label}: the log signed tree size ${size}, but the export has only ${report.sealed} sealed events: ${missing === 1 ? '1 event is' : `${missing} events are`} missing (deleted, truncated or rolled back)`);
       continue;
     }
     const root = report.roots.get(size);
