@@ -1427,7 +1427,9 @@ const USAGE = `usage: node verify-audit-log.js --export events.ndjson|events.csv
                      held note (default: 1 when a --witness is given, else 0)
   --held FILE        a checkpoint note you kept earlier (or a witness gave you); repeat
   --receipt FILE     a disclosure receipt (compact JWS, or its JSON) carrying a checkpoint note; repeat
-  --workers N        worker threads for hashing (default: one per core, at most 8; 0: none)
+  --format F         ndjson or csv (default: from the file's first line)
+  --workers N        worker threads (default: one per core, at most 8; 0: none)
+  --chunk-bytes N    bytes of the export per unit of work (default 4 MiB)
   --stats            also print the time taken and the peak memory
 
 Exit status: 0 every check passed, 1 a check failed, 2 it could not run.`;
