@@ -72,7 +72,7 @@ export class VerifierFolder {
   /** `node verify-audit-log.js …args` with the folder as the working directory and nothing else readable. */
   run(args: string[]): VerifierResult {
     flag ??= permissionFlag(VERIFIER_NODE);
-    const res = spawnSync(VERIFIER_NODE, [flag, `--allow-fs-read=${this.dir}`, '--allow-worker', 'verify-audit-log.js', ...args], {
+    const res = spawnSync(VERIFIER_NODE, ['--disable-warning=ExperimentalWarning', '--disable-warning=SecurityWarning', flag, `--allow-fs-read=${this.dir}`, '--allow-worker', 'verify-audit-log.js', ...args], {
       cwd: this.dir,
       env: { PATH: process.env.PATH ?? '' },
       encoding: 'utf8',
