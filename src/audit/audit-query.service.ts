@@ -42,9 +42,9 @@ export function csvCell(v: unknown): string {
   return `"${safe.replace(/"/g, '""')}"`;
 }
 
-/** One exported event as a CSV line. */
+/** One exported event as a CSV line; `details` is always its JSON text (so a string value is quoted JSON too). */
 export function csvLine(v: ReturnType<typeof toEventView>): string {
-  return CSV_COLUMNS.map((c) => csvCell(v[c])).join(',') + '\n';
+  return CSV_COLUMNS.map((c) => csvCell(c === 'details' && v.details !== null ? JSON.stringify(v.details) : v[c])).join(',') + '\n';
 }
 
 /** Search and export of audit events for auditors: keyset pages, bounded memory. */
