@@ -1665,20 +1665,19 @@ module.exports = {
   findNoteText,
   keyId,
   run,
+  verifyExport,
   fastLeafHash,
 };
 
 /**
- * The fast path on one NDJSON line (for tests): the leaf hash it computes, or null when the line
- * is not in the export's exact layout.
+ * The fast path on one NDJSON line, as processChunk takes it (for tests): the leaf hash it
+ * computes, or null when the line is not in the export's exact layout.
  * @param {string} line
  */
 function fastLeafHash(line) {
   const b = Buffer.from(line, 'utf8');
   if (!scanNdjsonLine(b, 0, b.length) || (sawHigh && !isUtf8(b))) return null;
   if (b[vs[SLOT_INDEX]] === 0x6e) return null;
-  const index = readInt(b, vs[SLOT_INDEX], ve[SLOT_INDEX]);
-  const de = b[vs[SLOT_DETAILS]] === 0x6e ? vs[SLOT_DETAILS] : ve[SLOT_DETAILS];
-  const n = emitLeaf(b, index, b, vs[SLOT_DETAILS], de);
+  const n = emitNdjsonLeaf(b, 0, b.length, readInt(b, vs[SLOT_INDEX], ve[SLOT_INDEX]));
   return n < 0 ? null : sha256(out.subarray(0, n));
 }

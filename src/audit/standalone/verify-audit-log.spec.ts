@@ -1,7 +1,10 @@
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { csvCell } from '../audit-query.service';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { csvCell, csvLine, CSV_COLUMNS } from '../audit-query.service';
 import { hashLeafEvent, LeafEvent } from '../leaf';
 import { CompactRange as ServiceRange, leafHash as serviceLeafHash, rootOf } from '../merkle';
 
@@ -15,6 +18,11 @@ interface Standalone {
   CompactRange: new () => { size: number; append(size: number, hash: Uint8Array): void; root(): Buffer };
   parseNote(text: string): { body: string; origin: string; size: number; root: Buffer; sigs: { name: string; id: number; sig: Buffer }[] };
   findNoteText(content: string): string | null;
+  verifyExport(
+    file: string,
+    needed: number[],
+    opts: { workers: number; chunkBytes: number },
+  ): Promise<{ format: string; formatError: string | null; sealed: number; failure: { index: number; message: string } | null; root: Buffer; roots: Map<number, Buffer> }>;
 }
 const standalone = createRequire(__filename)('./verify-audit-log.js') as Standalone;
 
@@ -120,6 +128,27 @@ describe('standalone verifier: the same leaves as the service', () => {
     ]) {
       const line = base.replace(from!, to!);
       expect({ line, fast: standalone.fastLeafHash(line) }).toEqual({ line, fast: null });
+    }
+  });
+
+  it.each(['binary', 'grapheme'] as const)('reads back every event the service exports, as CSV and as NDJSON, whatever its text (%s strings)', async (unit) => {
+    const dir = mkdtempSync(join(tmpdir(), 'oie-verify-unit-'));
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(event(unit, fc.jsonValue({ stringUnit: unit, maxDepth: 3 })), { minLength: 1, maxLength: 12 }), async (list) => {
+          const all = list.map((e, i) => exported(e, i));
+          const root = rootOf(all.map((x) => hashLeafEvent(x.leaf)));
+          writeFileSync(join(dir, 'events.csv'), CSV_COLUMNS.join(',') + '\n' + all.map((x) => csvLine(x.view)).join(''));
+          writeFileSync(join(dir, 'events.ndjson'), all.map((x) => x.line + '\n').join(''));
+          for (const file of ['events.csv', 'events.ndjson']) {
+            const r = await standalone.verifyExport(join(dir, file), [], { workers: 0, chunkBytes: 1 << 20 });
+            expect({ file, failure: r.failure, sealed: r.sealed, root: r.root.toString('base64') }).toEqual({ file, failure: null, sealed: all.length, root: root.toString('base64') });
+          }
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
