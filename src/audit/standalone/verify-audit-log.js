@@ -389,13 +389,14 @@ function emitValue(b, p, end, o, q) {
 }
 
 /**
- * Writes 0x00 ‖ the canonical JSON of the event whose values vs/ve/vk locate in `b`, at leaf index
- * `index`, into `out`; `details` is db[ds..de) (ds === de: null). Answers the length written, or
- * -1 when the fast path cannot take the event.
- * @param {Uint8Array} b @param {number} index @param {Uint8Array} db @param {number} ds @param {number} de
+ * Writes 0x00 ‖ the canonical JSON of the CSV record whose values vs/ve/vk locate in `b` (record
+ * length `len`), at leaf index `index`, into `out`; `details` is db[ds..de) (ds === de: null).
+ * Answers the length written, or -1 when the fast path cannot take it. (NDJSON lines go through
+ * emitNdjsonLeaf.)
+ * @param {Uint8Array} b @param {number} len @param {number} index @param {Uint8Array} db @param {number} ds @param {number} de
  */
-function emitLeaf(b, index, db, ds, de) {
-  const need = ve[SLOT_HASH] - vs[0] + (de - ds) + 512;
+function emitLeaf(b, len, index, db, ds, de) {
+  const need = len + (de - ds) + 1024; // the names (about 200 bytes) and nulls are not in a CSV record
   if (out.length < need) out = new Uint8Array(need * 2);
   const o = out;
   let q = 0;
@@ -827,7 +828,8 @@ function processChunk(fd, fileSize, shape, task) {
       leaves.set(decoded && decoded.length === 32 ? decoded : Buffer.from(h, 'latin1'), at);
       mismatches++;
       if (!failure) failure = { line, ord: sealed, kind: 'hash', found: index, sealedAt: exported ? sealedAt(parsed, index, exported) : -1, detail: exported ? '' : 'has no leafHash' };
-    }    sealed++;
+    }
+    sealed++;
     p = next;
   }
 
@@ -841,7 +843,7 @@ function processChunk(fd, fileSize, shape, task) {
 
   /** Writes 0x00 ‖ canonical JSON of the current fast-path event at leaf index i into `out`; answers its length or -1. */
   function emitFast(/** @type {number} */ i) {
-    if (csv) return emitLeaf(buf, i, detailsBuf, dS, dE);
+    if (csv) return emitLeaf(buf, lineEnd - lineStart, i, detailsBuf, dS, dE);
     return emitNdjsonLeaf(buf, lineStart, lineEnd, i);
   }
 

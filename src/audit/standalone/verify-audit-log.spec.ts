@@ -138,7 +138,7 @@ describe('standalone verifier: the same leaves as the service', () => {
         fc.asyncProperty(fc.array(event(unit, fc.jsonValue({ stringUnit: unit, maxDepth: 3 })), { minLength: 1, maxLength: 12 }), async (list) => {
           const all = list.map((e, i) => exported(e, i));
           const root = rootOf(all.map((x) => hashLeafEvent(x.leaf)));
-          writeFileSync(join(dir, 'events.csv'), CSV_COLUMNS.join(',') + '\n' + all.map((x) => csvLine(x.view)).join(''));
+          writeFileSync(join(dir, 'events.csv'), CSV_COLUMNS.join(',') + '\n' + all.map((x) => csvLine(x.view as Parameters<typeof csvLine>[0])).join(''));
           writeFileSync(join(dir, 'events.ndjson'), all.map((x) => x.line + '\n').join(''));
           for (const file of ['events.csv', 'events.ndjson']) {
             const r = await standalone.verifyExport(join(dir, file), [], { workers: 0, chunkBytes: 1 << 20 });
