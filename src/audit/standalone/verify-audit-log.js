@@ -683,7 +683,8 @@ function processChunk(fd, fileSize, shape, task) {
     p = nl < 0 ? buf.length : nl + 1;
   }
   const start = base + p;
-  let leaves = new Uint8Array(Math.max(1024, Math.ceil((task.to - task.from) / 128)) * 32);
+  // the thread's leaf-hash buffer, reused from chunk to chunk (the result gets a copy of what is used)
+  let leaves = leafScratch;
   let sealed = 0;
   let unsealed = 0;
   let lines = 0;
@@ -837,7 +838,7 @@ function processChunk(fd, fileSize, shape, task) {
     if ((sealed + 1) * 32 > leaves.length) {
       const x = new Uint8Array(leaves.length * 2);
       x.set(leaves);
-      leaves = x;
+      leaves = leafScratch = x;
     }
   }
 
@@ -954,6 +955,9 @@ function ndjsonSlow(/** @type {Buffer} */ b, /** @type {number} */ p, /** @type 
   }
   return 'is not a JSON object';
 }
+
+/** Leaf hashes of the chunk being checked, 32 bytes each; grows, and is reused by the thread's next chunk. */
+let leafScratch = new Uint8Array(32 * 16384);
 
 function isBlank(/** @type {Uint8Array} */ b, /** @type {number} */ p, /** @type {number} */ end) {
   for (let i = p; i < end; i++) if (b[i] !== 0x20 && b[i] !== 0x09 && b[i] !== 0x0d) return false;
