@@ -539,6 +539,8 @@ let cq = new Uint8Array(32);
 let cellCount = 0;
 /** Newlines inside quoted cells of the current record. */
 let innerNewlines = 0;
+/** Whether a quoted cell of the current record holds a \ or a control character (JSON would escape it). */
+let sawEscapable = false;
 
 /**
  * Scans one CSV record starting at p into cs/ce/cq. Answers the index of the byte that ends it
@@ -549,6 +551,7 @@ function scanCsvRecord(b, p, end, atEof) {
   cellCount = 0;
   innerNewlines = 0;
   sawHigh = false;
+  sawEscapable = false;
   for (;;) {
     if (cellCount === cs.length) {
       const grow = (/** @type {Int32Array} */ a) => {
@@ -578,8 +581,14 @@ function scanCsvRecord(b, p, end, atEof) {
           if (p + 1 >= end && !atEof) return -1;
           break;
         }
-        if (c === 0x0a) innerNewlines++;
-        else if (c >= 0x80) sawHigh = true;
+        const k = STRING_BYTE[c];
+        if (k !== 0) {
+          if (k === 3) sawHigh = true;
+          else {
+            sawEscapable = true;
+            if (c === 0x0a) innerNewlines++;
+          }
+        }
         p++;
       }
       cs[cellCount] = start;
@@ -899,7 +908,7 @@ function processChunk(fd, fileSize, shape, task) {
         if (s === e || b[s] === 0x2d || scanInteger(b, s, e) !== e) return false;
       } else if (slot === SLOT_HASH) {
         if (e - s !== 44) return false;
-      } else {
+      } else if (sawEscapable) {
         for (let i = s; i < e; i++) if (b[i] < 0x20 || b[i] === 0x5c) return false;
       }
     }
