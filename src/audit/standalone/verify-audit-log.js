@@ -1571,7 +1571,8 @@ async function run(argv, say) {
     exact.push(report.failure.index);
     const more = report.mismatches > 1 ? ` (${report.mismatches} events in all do not match their leaf hashes)` : '';
     bad(`leaf ${report.failure.index}: ${report.failure.message}${more}`);
-  } else ok(`export ${values.export}: ${report.sealed} sealed events (${report.format.toUpperCase()}), leaf indexes 0 to ${report.sealed - 1} with no gap, every leaf hash recomputed from its event`);
+  } else if (report.sealed === 0) ok(`export ${values.export}: no sealed events (${report.format.toUpperCase()})`);
+  else ok(`export ${values.export}: ${report.sealed} sealed events (${report.format.toUpperCase()}), leaf indexes 0 to ${report.sealed - 1} with no gap, every leaf hash recomputed from its event`);
 
   // ---- each note against the export
   const origin = notes[0].note && !notes[0].error ? notes[0].note.origin : undefined;
