@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { AuditLogService } from '../src/audit/audit-log.service';
 import { hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from '../src/audit/leaf';
 import { verifyConsistency, verifyInclusion } from '../src/audit/merkle';
-import { verifyExport } from '../src/cli/audit-verify';
+import { exportEvents, latestCheckpoint } from './support/audit-exports';
 import { createOrg, createStaff } from './support/factories';
+import { VERIFIER_SOURCE, VerifierFolder } from './support/offline-verifier';
 import { ADMIN, API, bearer, createTestApp, signIn, TestApp } from './support/test-app';
 
 const b64 = (s: string) => Buffer.from(s, 'base64');
@@ -23,21 +21,18 @@ async function auditorOf(t: TestApp, admin: string): Promise<string> {
   return (await createStaff(t, admin, ministry.id, ['auditor'])).token;
 }
 
-/** Exports, fetches the latest checkpoint and the JWKS into files and runs the offline verifier on them. */
-async function offline(t: TestApp, auditor: string): Promise<Awaited<ReturnType<typeof verifyExport>>> {
-  const dir = mkdtempSync(join(tmpdir(), 'oie-audit-'));
+/** Exports the log and its latest checkpoint into a folder with the standalone verifier alone, and runs it there. */
+async function offline(t: TestApp, auditor: string): Promise<{ ok: boolean; firstBadIndex?: number; badCheckpoint?: number }> {
+  const folder = new VerifierFolder();
   try {
-    const exported = await t.http.get(`${API}/audit/events/export?format=ndjson`).set(bearer(auditor)).buffer(true).parse((res, cb) => {
-      let data = '';
-      res.on('data', (c: Buffer) => (data += c.toString()));
-      res.on('end', () => cb(null, data));
-    });
-    writeFileSync(join(dir, 'events.ndjson'), exported.body as string);
-    writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify((await t.http.get(`${API}/audit/checkpoints/latest`).set(bearer(auditor))).body));
-    writeFileSync(join(dir, 'jwks.json'), JSON.stringify((await t.http.get('/.well-known/jwks.json')).body));
-    return await verifyExport(join(dir, 'events.ndjson'), join(dir, 'checkpoint.json'), join(dir, 'jwks.json'));
+    const exported = folder.write('events.ndjson', await exportEvents(t, auditor, 'ndjson'));
+    const cp = await latestCheckpoint(t, auditor);
+    const note = folder.write('latest.note', cp.note);
+    const r = folder.run(['--export', exported, '--checkpoint', note, '--log-key', cp.logKey]);
+    expect(r.status).toBe(r.ok ? 0 : 1);
+    return { ok: r.ok, firstBadIndex: r.firstBadIndex, badCheckpoint: r.rootMismatches.includes(cp.treeSize) ? cp.treeSize : undefined };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    folder.remove();
   }
 }
 
@@ -118,9 +113,10 @@ describe('tamper-evident audit log', () => {
   });
 
   it('runs as a command and says plainly what it found', async () => {
-    const res = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/audit-verify.ts'], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    const res = spawnSync(process.execPath, [VERIFIER_SOURCE], { encoding: 'utf8' });
     expect(res.status).toBe(2);
-    expect(res.stderr).toContain('usage: npm run audit:verify');
+    expect(res.stderr).toContain('--export, --checkpoint and --log-key are required');
+    expect(res.stderr).toContain('usage: node verify-audit-log.js');
   });
 });
 

@@ -28,14 +28,23 @@ export function toEventView(r: LeafRow) {
   };
 }
 
-const CSV_COLUMNS = ['id', 'occurredAt', 'actorType', 'actorId', 'organizationId', 'action', 'resourceType', 'resourceId', 'recordId', 'outcome', 'reasonCode', 'requestId', 'sourceIp', 'details', 'leafIndex', 'leafHash'] as const;
+export const CSV_COLUMNS = ['id', 'occurredAt', 'actorType', 'actorId', 'organizationId', 'action', 'resourceType', 'resourceId', 'recordId', 'outcome', 'reasonCode', 'requestId', 'sourceIp', 'details', 'leafIndex', 'leafHash'] as const;
 
-function csvCell(v: unknown): string {
+/**
+ * One CSV cell: null is an empty unquoted cell, anything else is quoted ("" inside), objects as
+ * JSON. A value that starts with = + - @ TAB CR (a spreadsheet formula) or ' gets one leading ',
+ * so a reader removes exactly one leading ' from any quoted cell that starts with one.
+ */
+export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   const s = typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
-  // Quote always; neutralise spreadsheet formulas.
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  const safe = /^[=+\-@\t\r']/.test(s) ? `'${s}` : s;
   return `"${safe.replace(/"/g, '""')}"`;
+}
+
+/** One exported event as a CSV line; `details` is always its JSON text (so a string value is quoted JSON too). */
+export function csvLine(v: ReturnType<typeof toEventView>): string {
+  return CSV_COLUMNS.map((c) => csvCell(c === 'details' && v.details !== null ? JSON.stringify(v.details) : v[c])).join(',') + '\n';
 }
 
 /** Search and export of audit events for auditors: keyset pages, bounded memory. */
@@ -120,7 +129,7 @@ export class AuditQueryService {
         let chunk = '';
         for (const r of rows) {
           const v = toEventView(r);
-          chunk += format === 'csv' ? CSV_COLUMNS.map((c) => csvCell(v[c])).join(',') + '\n' : JSON.stringify(v) + '\n';
+          chunk += format === 'csv' ? csvLine(v) : JSON.stringify(v) + '\n';
         }
         await write(chunk);
         count += rows.length;
