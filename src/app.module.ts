@@ -32,6 +32,7 @@ import { ConsoleModule } from './console/console.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProblemsModule } from './problems/problems.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { ErasureModule } from './erasure/erasure.module';
 
 function withStream<T>(options: T, stream?: NodeJS.WritableStream): T | [T, NodeJS.WritableStream] {
   return stream ? [options, stream] : options;
@@ -105,6 +106,7 @@ export class AppModule {
         RequestsModule,
         ApprovalsModule,
         DisclosuresModule,
+        ErasureModule,
         SchedulerModule,
         ConsoleModule,
         MetricsModule,

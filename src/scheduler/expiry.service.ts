@@ -3,6 +3,7 @@ import { ClsService } from 'nestjs-cls';
 import { Clock } from '../common/clock';
 import { RequestsService } from '../requests/requests.service';
 import { SafeguardsService } from '../safeguards/safeguards.service';
+import { ErasureService } from '../erasure/erasure.service';
 
 /** Lapses what has run out: open requests past their wait, approvals past their window, safeguards past validity. */
 @Injectable()
@@ -14,6 +15,7 @@ export class ExpiryService {
     private readonly safeguards: SafeguardsService,
     private readonly cls: ClsService,
     private readonly clock: Clock,
+    private readonly erasure: ErasureService,
   ) {}
 
   async sweep(): Promise<{ requests: number; safeguards: number }> {
@@ -25,12 +27,13 @@ export class ExpiryService {
     });
   }
 
-  /** Deadline and expiry notices, each sent once: due soon, overdue, access ending, safeguards expiring. */
-  async notify(): Promise<{ dueSoon: number; overdue: number; accessEnding: number; safeguardsExpiring: number }> {
+  /** Deadline and expiry notices, each sent once: due soon, overdue, access ending, safeguards expiring, erasure due and overdue. */
+  async notify(): Promise<{ dueSoon: number; overdue: number; accessEnding: number; safeguardsExpiring: number; erasureDue: number; erasureOverdue: number }> {
     return this.cls.run(async () => {
       const deadlines = await this.requests.notifyDeadlines();
       const safeguardsExpiring = await this.safeguards.notifyExpiring(this.clock.now());
-      const sent = { ...deadlines, safeguardsExpiring };
+      const erasure = await this.erasure.notify();
+      const sent = { ...deadlines, safeguardsExpiring, ...erasure };
       if (Object.values(sent).some((n) => n > 0)) this.logger.log(sent, 'sent deadline notices');
       return sent;
     });

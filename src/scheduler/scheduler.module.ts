@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { RequestsModule } from '../requests/requests.module';
 import { SafeguardsModule } from '../safeguards/safeguards.module';
+import { ErasureModule } from '../erasure/erasure.module';
 import { ExpiryService } from './expiry.service';
 import { SchedulerService } from './scheduler.service';
 
 @Module({
-  imports: [RequestsModule, SafeguardsModule],
+  imports: [RequestsModule, SafeguardsModule, ErasureModule],
   providers: [ExpiryService, SchedulerService],
   exports: [ExpiryService],
 })
