@@ -3100,7 +3100,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A staff access token; with mfaEnrollmentRequired, one that only enrols TOTP. */
+            /** @description A staff access token; with mfaEnrollmentRequired (a user without TOTP enrolled, correct password), one that only enrols TOTP. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3118,7 +3118,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Sign-in failed, locked for a while, or TOTP code needed. */
+            /** @description sign-in-failed, the one answer to every failure: unknown user, disabled, wrong password, missing or wrong TOTP code. */
             401: {
                 headers: {
                     /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
@@ -3279,7 +3279,7 @@ export interface operations {
                 };
             };
             /**
-             * @description sign-in-failed: the code is wrong or was used already.
+             * @description sign-in-failed: the code is wrong or was used already (a 429 sign-in-throttled after repeated failures from your address).
              *
              *     No token, or an invalid, expired or revoked one (problem+json).
              */
