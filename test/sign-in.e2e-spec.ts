@@ -1,3 +1,4 @@
+import { ExpiryService } from '../src/scheduler/expiry.service';
 import { createOrg, createStaff } from './support/factories';
 import { ADMIN, API, createTestApp, signIn, TestApp, totpFor } from './support/test-app';
 
@@ -102,6 +103,18 @@ describe('staff sign-in throttling and answers', () => {
     // Both pay for argon2id (19 MiB, 2 passes): neither is a fraction of the other.
     expect(median(unknown)).toBeGreaterThan(median(known) * 0.4);
     expect(median(known)).toBeGreaterThan(median(unknown) * 0.4);
+  });
+
+  it('forgets counts that can no longer pause anything, and keeps those that can (scheduled sweep)', async () => {
+    await t.db.query(
+      `INSERT INTO sign_in_throttle (key, failures, blocked_until, last_failure_at) VALUES
+         ('s:test-stale', 3, now() - interval '2 days', now() - interval '2 days'),
+         ('s:test-recent', 3, NULL, now() - interval '1 hour'),
+         ('s:test-paused', 60, now() + interval '1 hour', now() - interval '2 days')`,
+    );
+    await t.app.get(ExpiryService).sweep();
+    const left = (await t.db.query(`SELECT key FROM sign_in_throttle WHERE key LIKE 's:test-%' ORDER BY key`)).rows.map((r: { key: string }) => r.key);
+    expect(left).toEqual(['s:test-paused', 's:test-recent']);
   });
 
   it('answers the console sign-in with one message for every failure', async () => {

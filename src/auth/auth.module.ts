@@ -17,6 +17,6 @@ import { SignInThrottle } from './sign-in-throttle';
   imports: [PassportModule, PrincipalCacheModule, UsersModule, OrganizationsModule],
   controllers: [AuthController],
   providers: [KeysService, TokensService, SignInThrottle, AuthService, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
-  exports: [KeysService, TokensService, AuthService],
+  exports: [KeysService, TokensService, AuthService, SignInThrottle],
 })
 export class AuthModule {}

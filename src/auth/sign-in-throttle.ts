@@ -60,6 +60,14 @@ export class SignInThrottle {
     await this.txHost.tx.query(`DELETE FROM sign_in_throttle WHERE key = $1`, [this.keys(account).pair]);
   }
 
+  /** Forgets counts that can no longer pause anything (scheduled): no failure for a day, no pause running. */
+  async prune(): Promise<number> {
+    const [, count] = (await this.txHost.tx.query(
+      `DELETE FROM sign_in_throttle WHERE last_failure_at < now() - interval '1 day' AND (blocked_until IS NULL OR blocked_until < now())`,
+    )) as [unknown[], number];
+    return count;
+  }
+
   private async bump(key: string, max: number): Promise<void> {
     const count = `(CASE WHEN sign_in_throttle.last_failure_at < now() - interval '1 hour' THEN 0 ELSE sign_in_throttle.failures END + 1)`;
     await this.txHost.tx.query(

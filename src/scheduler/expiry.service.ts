@@ -4,6 +4,7 @@ import { Clock } from '../common/clock';
 import { RequestsService } from '../requests/requests.service';
 import { SafeguardsService } from '../safeguards/safeguards.service';
 import { ErasureService } from '../erasure/erasure.service';
+import { SignInThrottle } from '../auth/sign-in-throttle';
 
 /** Lapses what has run out: open requests past their wait, approvals past their window, safeguards past validity. */
 @Injectable()
@@ -16,12 +17,14 @@ export class ExpiryService {
     private readonly cls: ClsService,
     private readonly clock: Clock,
     private readonly erasure: ErasureService,
+    private readonly throttle: SignInThrottle,
   ) {}
 
   async sweep(): Promise<{ requests: number; safeguards: number }> {
     return this.cls.run(async () => {
       const safeguards = await this.safeguards.expireDue();
       const requests = await this.requests.expireDue();
+      await this.throttle.prune();
       if (requests || safeguards) this.logger.log({ requests, safeguards }, 'expired what ran out');
       return { requests, safeguards };
     });
