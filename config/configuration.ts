@@ -17,6 +17,8 @@ export interface Policy {
   categories: Category[];
   sensitiveCategories: Category[];
   purposes: Record<Purpose, { label: { ja: string; en: string }; categories: Category[]; requiresOrdinance: boolean }>;
+  /** While a municipality owes an overdue erasure attestation, its new requests are refused (403 erasure-overdue). */
+  blockOnOverdueErasure: boolean;
   limits: {
     maxAccessWindowDays: number;
     defaultAccessWindowDays: number;

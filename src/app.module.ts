@@ -33,6 +33,7 @@ import { ConsoleModule } from './console/console.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProblemsModule } from './problems/problems.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { ErasureModule } from './erasure/erasure.module';
 
 function withStream<T>(options: T, stream?: NodeJS.WritableStream): T | [T, NodeJS.WritableStream] {
   return stream ? [options, stream] : options;
@@ -107,6 +108,7 @@ export class AppModule {
         RequestsModule,
         ApprovalsModule,
         DisclosuresModule,
+        ErasureModule,
         SchedulerModule,
         ConsoleModule,
         MetricsModule,

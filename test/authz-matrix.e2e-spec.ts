@@ -6,6 +6,13 @@ import { SESSION_COOKIE } from './support/authz-console';
 import { AuthzWorld, buildAuthzWorld } from './support/authz-world';
 import { bearer, createTestApp, TestApp } from './support/test-app';
 
+/**
+ * Routes whose refusals are not audit events: `/api/docs/LICENSE` is a file of the bundled API
+ * documentation UI that @nestjs/swagger answers 404 to everyone, a missing page rather than a
+ * refused attempt on anything.
+ */
+const AUDIT_EXEMPT = ['GET /api/docs/LICENSE'];
+
 /** Calls every route of the application as every kind of caller and checks test/authz-table.ts. */
 describe('authorisation matrix', () => {
   let t: TestApp;
@@ -152,21 +159,49 @@ describe('authorisation matrix', () => {
     ...SESSION_ENDING.filter((r) => r in AUTHZ_TABLE),
   ];
 
+  /** The request id of an answer: the `X-Request-Id` header, else the problem body's `requestId`. */
+  function requestIdOf(res: Response): string | undefined {
+    const header = res.headers['x-request-id'];
+    return typeof header === 'string' && header ? header : typeof res.body?.requestId === 'string' ? res.body.requestId : undefined;
+  }
+
+  /**
+   * Every refused call (401, 403, 404) leaves an audit event with outcome `denied` and the call's
+   * request id; answers the refused calls that left none.
+   */
+  async function unaudited(refused: { where: string; requestId: string | undefined }[]): Promise<string[]> {
+    if (!refused.length) return [];
+    const ids = refused.map((r) => r.requestId).filter((id): id is string => !!id);
+    const found = new Set(
+      ((await t.db.query(`SELECT DISTINCT request_id FROM audit_events WHERE outcome = 'denied' AND request_id = ANY($1::text[])`, [ids])).rows as { request_id: string }[]).map(
+        (r) => r.request_id,
+      ),
+    );
+    return refused.filter((r) => !r.requestId || !found.has(r.requestId)).map((r) => `${r.where}: refused without a denied audit event (request id ${r.requestId ?? 'none'})`);
+  }
+
   it.each(rows)('%s answers every caller as the table says', async (route) => {
     const fixture = CALLS[route];
     if (!fixture) throw new Error(`no call fixture for ${route}`);
     const mismatches: string[] = [];
+    const refused: { where: string; requestId: string | undefined }[] = [];
+    const noteRefusal = (res: Response, where: string) => {
+      const got = outcomeOf(route, res);
+      if (got === 401 || got === 403 || got === 404) refused.push({ where: `${where} (${got})`, requestId: requestIdOf(res) });
+    };
     for (const caller of CALLERS) {
       const expected = AUTHZ_TABLE[route]![caller];
       const spec = await fixture(a, caller, t);
       const res = await send(route, spec, caller);
       calls += 1;
       mismatches.push(...check(route, caller, expected, res));
+      if (!AUDIT_EXEMPT.includes(route)) noteRefusal(res, `${route} as ${caller}`);
       // Not yours must look exactly like does not exist: same status, type, title and detail.
       if (expected === 404 && outcomeOf(route, res) === 404 && spec.params) {
         const params = unknownIds(spec.params);
         const missing = await send(route, spec, caller, params);
         existenceChecks += 1;
+        noteRefusal(missing, `${route} as ${caller} (unknown id)`);
         const [mine, none] = [
           JSON.stringify(notFoundShape(res, spec.params)),
           JSON.stringify(notFoundShape(missing, params)),
@@ -175,7 +210,16 @@ describe('authorisation matrix', () => {
           mismatches.push(`${route} as ${caller}: "not yours" ${mine} differs from "missing" ${none}`);
       }
     }
+    mismatches.push(...(await unaudited(refused)));
     expect(mismatches).toEqual([]);
+  });
+
+  it('would notice a refused call without its audit event', async () => {
+    const res = await t.http.get('/api/v1/requests').set('X-Request-Id', 'matrix-probe-without-audit');
+    expect(res.status).toBe(401);
+    expect(await unaudited([{ where: 'probe', requestId: 'matrix-probe-without-audit' }])).toEqual([]);
+    expect(await unaudited([{ where: 'probe', requestId: `never-sent-${Date.now()}` }])).toHaveLength(1);
+    expect(await unaudited([{ where: 'probe', requestId: undefined }])).toHaveLength(1);
   });
 
   it('leaves every staff session ended after the sign-outs (console session and API tokens)', async () => {

@@ -109,6 +109,9 @@ const GRID: [route: string, cells: string][] = [
   ['GET /api/v1/requests/:id/decisions',            '401  403  403  403  ok   ok   404  403  403  403  403'],
   ['POST /api/v1/requests/:id/revoke',              '401  403  403  403  ok   ok   404  403  403  403  403'],
   ['GET /api/v1/requests/:id/disclosure',           '401  403  403  403  403  403  403  ok   404  404  403'],
+  // erasure attestations: the requesting municipality attests; reviewers list every organisation's
+  ['POST /api/v1/requests/:id/erasure',             '401  403  403  403  403  403  403  ok   404  404  403'],
+  ['GET /api/v1/erasure',                           '401  403  ok   403  403  403  403  403  403  403  403'],
   // webhooks: clients with webhooks:write (muni, mun2, pref, agcy) for their own organisation, admin for any;
   // the webhook is city A's, so another organisation's client finds nothing
   ['POST /api/v1/webhooks',                         '401  ok   403  403  403  403  403  ok   ok   ok   ok'],

@@ -73,6 +73,8 @@ const STATE_TABLES: Record<string, string> = {
   console_sessions: '(t.id_hash, t.user_id, t.mfa_pending, t.token_version, t.expires_at)::text',
   webhook_subscriptions: 't::text',
   webhook_deliveries: 't::text',
+  erasure_obligations: 't::text',
+  erasure_attestations: 't::text',
 };
 
 /** Runs tasks with at most `n` at a time; answers every outcome. */
@@ -443,6 +445,13 @@ describe('fuzz: hostile input never breaks the service', () => {
       params: () => ({ id: a.reqToWithdraw }),
     },
     {
+      route: 'POST /api/v1/requests/:id/erasure',
+      who: 'municipality',
+      schema: S.ERASURE,
+      body: () => ({ disposedOn: '2026-01-05', method: '裁断', attestedBy: { name: '大阪 花子', title: '福祉局長' } }),
+      params: () => ({ id: a.reqErasure }),
+    },
+    {
       route: 'POST /api/v1/requests/:id/decisions',
       who: 'case_officer',
       schema: S.DECIDE,
@@ -753,6 +762,7 @@ describe('fuzz: hostile input never breaks the service', () => {
     'GET /api/v1/organizations': 'admin',
     'GET /api/v1/users': 'admin',
     'GET /api/v1/safeguards': 'safeguard_reviewer',
+    'GET /api/v1/erasure': 'safeguard_reviewer',
     'GET /api/v1/release-records': 'case_officer',
     'GET /api/v1/requests': 'municipality',
     'GET /api/v1/webhooks': 'municipality',
@@ -921,6 +931,14 @@ describe('fuzz: hostile input never breaks the service', () => {
       who: 'municipality',
       param: 'id',
       arb: notUuid,
+      status: 400,
+    },
+    {
+      route: 'POST /api/v1/requests/:id/erasure',
+      who: 'municipality',
+      param: 'id',
+      arb: notUuid,
+      body: () => '{"disposedOn":"2026-01-05","method":"x","attestedBy":{"name":"x","title":"x"}}',
       status: 400,
     },
     {

@@ -157,7 +157,7 @@ export class ApprovalsService {
           details: { stage, status: next, categories: dto.decision === 'approve' ? categories : undefined },
         });
         const updated = await this.txHost.tx.getRepository(InfoRequest).findOneByOrFail({ id });
-        return { ...toHolderView(updated), decisions: await this.decisions(id) };
+        return { ...toHolderView(updated, {}, this.clock.now(), await this.requests.erasureOf(id)), decisions: await this.decisions(id) };
       });
     } catch (err) {
       // The unique (request, stage) index is the last line of defence against a double decision.
@@ -173,7 +173,7 @@ export class ApprovalsService {
       if (!revoked) throw new RequestStateError(r.status, 'revoked');
       await this.txHost.tx.getRepository(Decision).insert({ requestId: id, stage: 3, decision: 'revoke', decidedBy: actor.id, organizationId: actor.orgId, reason });
       await this.audit.record({ action: 'request.revoke', resourceType: 'request', resourceId: id, recordId: r.recordId });
-      return toHolderView(await this.txHost.tx.getRepository(InfoRequest).findOneByOrFail({ id }));
+      return toHolderView(await this.txHost.tx.getRepository(InfoRequest).findOneByOrFail({ id }), {}, this.clock.now(), await this.requests.erasureOf(id));
     });
   }
 

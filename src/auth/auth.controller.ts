@@ -76,8 +76,8 @@ export class AuthController {
   @RateLimit('auth')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Staff sign-in with password and TOTP; without TOTP enrolled the token only enrols it' })
-  @ApiOkResponse({ description: 'A staff access token; with mfaEnrollmentRequired, one that only enrols TOTP.', type: LoginResponseDto })
-  @ApiUnauthorizedResponse({ description: 'Sign-in failed, locked for a while, or TOTP code needed.' })
+  @ApiOkResponse({ description: 'A staff access token; with mfaEnrollmentRequired (a user without TOTP enrolled, correct password), one that only enrols TOTP.', type: LoginResponseDto })
+  @ApiUnauthorizedResponse({ description: 'sign-in-failed, the one answer to every failure: unknown user, disabled, wrong password, missing or wrong TOTP code.' })
   @ApiServiceUnavailableResponse({ description: DATABASE_DOWN })
   login(@Body() dto: LoginDto) {
     return this.auth.login(dto);
@@ -101,7 +101,7 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @Authorize({ roles: [...ROLES], mfaPending: true, summary: 'Activate TOTP with a first code; answers a full access token' })
   @ApiOkResponse({ description: 'A full staff access token.', type: AccessTokenDto })
-  @ApiUnauthorizedResponse({ description: 'sign-in-failed: the code is wrong or was used already.' })
+  @ApiUnauthorizedResponse({ description: 'sign-in-failed: the code is wrong or was used already (a 429 sign-in-throttled after repeated failures from your address).' })
   @ApiConflictResponse({ description: 'mfa-already-enrolled, or mfa-not-started (enrol first).' })
   verify(@CurrentActor() actor: Actor, @Body() dto: MfaVerifyDto) {
     return this.auth.verifyMfa(actor, dto.code);

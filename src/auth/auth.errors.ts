@@ -1,4 +1,4 @@
-import { AUTH_REALM, BadRequestError, ConflictError, UnauthenticatedError } from '../common/domain-error';
+import { AUTH_REALM, BadRequestError, ConflictError, DomainError, UnauthenticatedError } from '../common/domain-error';
 
 /**
  * The token endpoint answers errors as OAuth 2.0 clients expect (RFC 6749 §5.2): the `error` and
@@ -31,15 +31,23 @@ export class UnsupportedGrantTypeError extends BadRequestError implements OAuthE
   }
 }
 
+/**
+ * The one answer to every failed sign-in: unknown user, disabled account, wrong password, missing
+ * or wrong TOTP code. It never says which, so it never confirms a password.
+ */
 export class SignInFailedError extends UnauthenticatedError {
   constructor() {
-    super('sign-in-failed', 'Sign-in failed. After repeated failures sign-in pauses for a while; try again later or ask an administrator.');
+    super('sign-in-failed', 'Sign-in failed: check the user name, password and, once TOTP is enrolled, the 6-digit code.');
   }
 }
 
-export class MfaCodeRequiredError extends UnauthenticatedError {
-  constructor() {
-    super('mfa-code-required', 'This account needs its 6-digit TOTP code.');
+/** Too many failed sign-ins for this account from this address, or from this address in all. */
+export class SignInThrottledError extends DomainError {
+  readonly code = 'sign-in-throttled';
+  readonly status = 429;
+  constructor(retryAfterSeconds: number) {
+    super('Too many failed sign-ins from your address. Wait the seconds in Retry-After and try again.');
+    this.headers = { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) };
   }
 }
 

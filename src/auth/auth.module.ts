@@ -10,12 +10,13 @@ import { JwtStrategy } from './jwt.strategy';
 import { KeysService } from './keys.service';
 import { PrincipalCacheModule } from './principal-cache';
 import { TokensService } from './tokens.service';
+import { SignInThrottle } from './sign-in-throttle';
 
 @Global()
 @Module({
   imports: [PassportModule, PrincipalCacheModule, UsersModule, OrganizationsModule],
   controllers: [AuthController],
-  providers: [KeysService, TokensService, AuthService, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
-  exports: [KeysService, TokensService, AuthService],
+  providers: [KeysService, TokensService, SignInThrottle, AuthService, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  exports: [KeysService, TokensService, AuthService, SignInThrottle],
 })
 export class AuthModule {}

@@ -9,7 +9,9 @@ import { Organization } from '../organizations/organization.entity';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import type { Actor } from './actor';
-import { InvalidClientError, InvalidScopeError, MfaAlreadyEnrolledError, MfaCodeRequiredError, MfaNotStartedError, SignInFailedError } from './auth.errors';
+import { InvalidClientError, InvalidScopeError, MfaAlreadyEnrolledError, MfaNotStartedError, SignInFailedError, SignInThrottledError } from './auth.errors';
+import { DomainError } from '../common/domain-error';
+import { SignInThrottle } from './sign-in-throttle';
 import { LoginDto, TokenRequestDto } from './dto/token-request.dto';
 import { KeysService } from './keys.service';
 import { burnVerification, hashSecret, verifySecret } from './passwords';
@@ -34,6 +36,7 @@ export class AuthService implements OnApplicationBootstrap {
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditService,
     private readonly principals: PrincipalCache,
+    private readonly throttle: SignInThrottle,
   ) {}
 
   /** On an empty database, creates the first administrator (and the ministry it belongs to). */
@@ -88,50 +91,47 @@ export class AuthService implements OnApplicationBootstrap {
   }
 
   /**
-   * Checks password and TOTP (when enrolled) with lockout and auditing; answers the user and whether
-   * TOTP still has to be enrolled. Shared by the API sign-in and the console.
+   * Checks password and TOTP (when enrolled), throttled by (account, source address) and by source
+   * address, and audited; answers the user and whether TOTP still has to be enrolled. Shared by the
+   * API sign-in and the console.
+   *
+   * Every failure answers the same `sign-in-failed`: unknown user, disabled, wrong password, and,
+   * for an account with TOTP, a missing or wrong code, so that the answer never confirms a
+   * password. One argon2 verification runs on every path (a dummy one when there is no user), so
+   * the time does not tell them apart either. Only the audit event says which it was.
    */
   async authenticate(dto: LoginDto, channel: 'api' | 'console' = 'api'): Promise<{ user: User; mfaEnrollmentRequired: boolean }> {
     const user = await this.users.findByUsername(dto.username);
-    const refuse = async (reason: string, who?: User) => {
+    const account = SignInThrottle.account(user?.id, dto.username);
+    const deny = async (reason: string, error: DomainError) => {
       await this.audit.recordDetached({
         action: 'auth.login',
         resourceType: 'user',
-        resourceId: who?.id ?? null,
+        resourceId: user?.id ?? null,
         outcome: 'denied',
         reasonCode: reason,
-        actor: { type: who ? 'user' : 'anonymous', id: who?.id ?? null, orgId: who?.organizationId ?? null },
+        actor: { type: user ? 'user' : 'anonymous', id: user?.id ?? null, orgId: user?.organizationId ?? null },
         details: { channel },
       });
-      return new SignInFailedError().markAudited();
+      return error.markAudited();
     };
-    if (!user) {
+    const paused = await this.throttle.pausedFor(account);
+    if (paused > 0) {
       await burnVerification(dto.password);
-      throw await refuse('unknown-user');
+      throw await deny('throttled', new SignInThrottledError(paused));
     }
-    if (user.lockedUntil && user.lockedUntil > new Date()) {
-      await burnVerification(dto.password);
-      throw await refuse('locked', user);
+    const passwordOk = user && !user.disabled ? await verifySecret(user.passwordHash, dto.password) : await burnVerification(dto.password);
+    let reason: string | null = null;
+    if (!user) reason = 'unknown-user';
+    else if (user.disabled) reason = 'disabled';
+    else if (!passwordOk) reason = 'bad-password';
+    else if (user.totpEnabled && !dto.totp) reason = 'mfa-code-missing';
+    else if (user.totpEnabled && !(await this.acceptTotp(user, dto.totp!))) reason = 'bad-totp';
+    if (reason !== null || !user) {
+      await this.throttle.failed(account);
+      throw await deny(reason ?? 'unknown-user', new SignInFailedError());
     }
-    if (user.disabled) {
-      await burnVerification(dto.password);
-      throw await refuse('disabled', user);
-    }
-    if (!(await verifySecret(user.passwordHash, dto.password))) {
-      await this.registerFailure(user.id);
-      throw await refuse('bad-password', user);
-    }
-    if (user.totpEnabled) {
-      if (!dto.totp) {
-        await this.audit.recordDetached({ action: 'auth.login', resourceType: 'user', resourceId: user.id, outcome: 'denied', reasonCode: 'mfa-code-required', actor: { type: 'user', id: user.id, orgId: user.organizationId }, details: { channel } });
-        throw new MfaCodeRequiredError().markAudited();
-      }
-      if (!(await this.acceptTotp(user, dto.totp))) {
-        await this.registerFailure(user.id);
-        throw await refuse('bad-totp', user);
-      }
-    }
-    await this.users.repo.update({ id: user.id }, { failedLogins: 0, lockedUntil: null });
+    await this.throttle.succeeded(account);
     await this.audit.recordDetached({
       action: 'auth.login',
       resourceType: 'user',
@@ -151,19 +151,6 @@ export class AuthService implements OnApplicationBootstrap {
       return { ...issued, mfaEnrollmentRequired: true };
     }
     return this.tokens.issue(user.id, user.organizationId, base);
-  }
-
-  /** Counts a failure; from the configured count on, each further failure locks for twice as long (1 min … 1 h). */
-  private async registerFailure(userId: string): Promise<void> {
-    const max = this.config.loginMaxFailures;
-    await this.users.repo.query(
-      `UPDATE users SET failed_logins = failed_logins + 1,
-         locked_until = CASE WHEN failed_logins + 1 >= $2
-           THEN now() + least(interval '1 hour', interval '1 minute' * power(2, failed_logins + 1 - $2))
-           ELSE locked_until END
-       WHERE id = $1`,
-      [userId, max],
-    );
   }
 
   /** Accepts a TOTP code once: the time step must be newer than the last one accepted. */
@@ -203,12 +190,19 @@ export class AuthService implements OnApplicationBootstrap {
     if (!user) throw new SignInFailedError();
     if (user.totpEnabled) throw new MfaAlreadyEnrolledError();
     if (!user.totpSecret) throw new MfaNotStartedError();
+    const account = SignInThrottle.account(user.id, user.username);
+    const paused = await this.throttle.pausedFor(account);
+    if (paused > 0) {
+      await this.audit.recordDetached({ action: 'auth.mfa.verify', resourceType: 'user', resourceId: user.id, outcome: 'denied', reasonCode: 'throttled' });
+      throw new SignInThrottledError(paused).markAudited();
+    }
     if (!(await this.acceptTotp(user, code))) {
-      await this.registerFailure(user.id);
+      await this.throttle.failed(account);
       await this.audit.recordDetached({ action: 'auth.mfa.verify', resourceType: 'user', resourceId: user.id, outcome: 'denied', reasonCode: 'bad-totp' });
       throw new SignInFailedError().markAudited();
     }
-    await this.users.repo.update({ id: user.id }, { totpEnabled: true, failedLogins: 0 });
+    await this.users.repo.update({ id: user.id }, { totpEnabled: true });
+    await this.throttle.succeeded(account);
     await this.audit.recordDetached({ action: 'auth.mfa.verify', resourceType: 'user', resourceId: user.id, actor: { type: 'user', id: user.id, orgId: user.organizationId } });
     return user;
   }

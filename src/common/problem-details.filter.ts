@@ -41,7 +41,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
     const problem = this.toProblem(exception, req, res);
-    if ((problem.status === 401 || problem.status === 403) && !(exception instanceof DomainError && exception.audited)) {
+    // Every refusal is on record: a 401 or 403, and a 404 of an object a service looked up (not yours,
+    // or none); services that audit their own refusals mark them so that they are not recorded twice.
+    const refused = problem.status === 401 || problem.status === 403 || (problem.status === 404 && exception instanceof DomainError);
+    if (refused && !(exception instanceof DomainError && exception.audited)) {
       await this.denials?.recordDenial(req, problem.status, problem.type.slice(problem.type.lastIndexOf('/') + 1));
     }
     if (res.headersSent) return;

@@ -20,6 +20,7 @@ export const PERSONAL_FIELDS = [
   'clientSecret',
   'access_token',
   'otpauthUri',
+  'attestedBy',
 ];
 
 export const REDACT_PATHS = [

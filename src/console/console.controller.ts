@@ -121,7 +121,7 @@ export class ConsoleController {
     const csrf = randomBytes(18).toString('base64url');
     res.cookie(LOGIN_CSRF_COOKIE, csrf, { httpOnly: true, sameSite: 'strict', secure: this.config.console.secureCookie, path: '/console' });
     res.setHeader('Cache-Control', 'no-store');
-    const error = e === 'mfa' ? DICTIONARIES[lang].mfaCodeRequired : e === 'failed' ? DICTIONARIES[lang].signInFailed : e === 'csrf' ? DICTIONARIES[lang].csrf : undefined;
+    const error = e === 'failed' ? DICTIONARIES[lang].signInFailed : e === 'csrf' ? DICTIONARIES[lang].csrf : undefined;
     return this.render.render('login', { lang, title: 'signIn', path: req.path, csrf, error });
   }
 
@@ -140,7 +140,7 @@ export class ConsoleController {
     try {
       result = await this.auth.authenticate({ username, password, totp }, 'console');
     } catch (err) {
-      if (err instanceof DomainError && err.code === 'mfa-code-required') throw new ConsoleRedirect('/console/login?e=mfa');
+      // One message for every failure, a pause after repeated ones included: it never says which part was wrong.
       if (err instanceof DomainError) throw new ConsoleRedirect('/console/login?e=failed');
       throw err;
     }

@@ -36,7 +36,7 @@ export class ConsoleFilter implements ExceptionFilter {
     } else if (exception instanceof DomainError) {
       status = exception.status;
       key = status === 404 ? 'notFound' : status === 403 ? 'forbidden' : status === 409 ? 'conflict' : 'invalid';
-      if (status === 403 && !exception.audited) await this.denials.recordDenial(req, 403, exception.code);
+      if ((status === 403 || status === 404) && !exception.audited) await this.denials.recordDenial(req, status, exception.code);
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
       key = status === 404 ? 'notFound' : status === 403 ? 'forbidden' : 'invalid';

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ClsService } from 'nestjs-cls';
 import { parse as parseCookie } from 'cookie';
@@ -7,6 +7,8 @@ import type { Request, Response } from 'express';
 import { hasRole } from '../auth/actor';
 import type { Actor } from '../auth/actor';
 import { ForbiddenError } from '../common/domain-error';
+import { DENIAL_RECORDER } from '../common/denial-recorder';
+import type { DenialRecorder } from '../common/denial-recorder';
 import type { RequestStore } from '../common/request-context';
 import { OrganizationsService } from '../organizations/organizations.service';
 import type { Organization } from '../organizations/organization.entity';
@@ -69,6 +71,7 @@ export class ConsoleGuard implements CanActivate {
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
     private readonly cls: ClsService<RequestStore>,
+    @Inject(DENIAL_RECORDER) private readonly denials: DenialRecorder,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -81,10 +84,15 @@ export class ConsoleGuard implements CanActivate {
     const lang = langOf(req, res);
     const token = cookiesOf(req)[SESSION_COOKIE];
     const session = await this.sessions.find(token);
-    if (!session) throw new ConsoleRedirect('/console/login');
+    // Sent to sign in: a refused call (401), on record like every other.
+    if (!session) {
+      await this.denials.recordDenial(req, 401, token ? 'session-invalid' : 'no-session');
+      throw new ConsoleRedirect('/console/login');
+    }
     const user = await this.users.findById(session.userId);
     if (!user || user.disabled || user.tokenVersion !== session.tokenVersion) {
       await this.sessions.destroy(token);
+      await this.denials.recordDenial(req, 401, 'session-ended');
       throw new ConsoleRedirect('/console/login');
     }
     if (req.method === 'POST') {

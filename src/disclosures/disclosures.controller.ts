@@ -3,7 +3,6 @@ import { ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } fro
 import { hasRole } from '../auth/actor';
 import type { Actor } from '../auth/actor';
 import { Authorize, CurrentActor } from '../auth/decorators';
-import { NotFoundError } from '../common/domain-error';
 import { AuditService } from '../audit/audit.service';
 import { ReleaseRecordsService } from '../release-records/release-records.service';
 import { Transactional } from '../database/transaction';
@@ -37,7 +36,7 @@ export class DisclosuresController {
   async history(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
     const record = await this.records.findById(id);
     const visible = record && (hasRole(actor, 'auditor') || (hasRole(actor, 'case_officer') && record.holderOrgId === actor.orgId));
-    if (!visible) throw new NotFoundError('release record');
+    if (!visible) return this.records.notVisible('record.disclosures.read', id);
     await this.audit.record({ action: 'record.disclosures.read', resourceType: 'release_record', resourceId: id, recordId: id });
     return { items: await this.disclosures.historyForRecord(id), nextCursor: null };
   }

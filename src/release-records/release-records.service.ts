@@ -124,6 +124,15 @@ export class ReleaseRecordsService {
     return this.txHost.tx.getRepository(ReleaseRecord);
   }
 
+  /**
+   * Another holder's record, or none: a refused attempt, on record (on its own connection, as the
+   * transaction rolls back) with the id asked for only, and answered as a plain 404.
+   */
+  async notVisible(action: string, id: string): Promise<never> {
+    await this.audit.recordDetached({ action, resourceType: 'release_record', resourceId: id, outcome: 'denied', reasonCode: 'not-found' });
+    throw new NotFoundError('release record').markAudited();
+  }
+
   private assertHolder(actor: Actor): void {
     if (!AGENCY_KINDS.includes(actor.orgKind)) throw new RuleViolationError('not-a-holder', 'Only correctional facilities and probation offices hold release records.');
   }
@@ -215,7 +224,7 @@ export class ReleaseRecordsService {
   async update(actor: Actor, id: string, dto: UpdateReleaseRecordDto): Promise<RecordView> {
     this.assertHolder(actor);
     const r = await this.repo.findOne({ where: { id, holderOrgId: actor.orgId, erasedAt: IsNull() }, lock: { mode: 'pessimistic_write' } });
-    if (!r) throw new NotFoundError('release record');
+    if (!r) return this.notVisible('record.update', id);
     const p = await this.open(r);
     const merged: ReleaseRecordDto = {
       externalRef: r.externalRef!,
@@ -243,7 +252,7 @@ export class ReleaseRecordsService {
   @Transactional()
   async get(actor: Actor, id: string): Promise<RecordView> {
     const r = await this.repo.findOneBy({ id, holderOrgId: actor.orgId, erasedAt: IsNull() });
-    if (!r) throw new NotFoundError('release record');
+    if (!r) return this.notVisible('record.read', id);
     await this.audit.record({ action: 'record.read', resourceType: 'release_record', resourceId: id, recordId: id });
     return this.view(r);
   }

@@ -1,8 +1,24 @@
 import type { InfoRequest } from './request.entity';
 import { isOverdue } from './request-state';
 
+export const ERASURE_STATES = ['not_due', 'due', 'attested', 'overdue'] as const;
+export type ErasureState = (typeof ERASURE_STATES)[number];
+
+/** A request's erasure obligation (written when an approval whose data was retrieved ends) and its attestation. */
+export interface ErasureInfo {
+  dueAt: Date;
+  attestedAt: Date | null;
+}
+
+/** not_due: nothing to erase (yet); due: ended, erasure owed by `dueAt`; overdue: past it; attested: done. */
+export function erasureState(e: ErasureInfo | null | undefined, now: Date): ErasureState {
+  if (!e) return 'not_due';
+  if (e.attestedAt) return 'attested';
+  return e.dueAt.getTime() < now.getTime() ? 'overdue' : 'due';
+}
+
 /** What the requesting municipality sees: never the holder, never the record. */
-export function toRequesterView(r: InfoRequest, now: Date = new Date()) {
+export function toRequesterView(r: InfoRequest, now: Date, erasure: ErasureInfo | null) {
   return {
     id: r.id,
     status: r.status,
@@ -19,6 +35,8 @@ export function toRequesterView(r: InfoRequest, now: Date = new Date()) {
     dueAt: r.dueAt.toISOString(),
     overdue: isOverdue(r, now),
     decidedAt: r.decidedAt?.toISOString() ?? null,
+    erasure: erasureState(erasure, now),
+    erasureDueAt: erasure?.dueAt.toISOString() ?? null,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };
@@ -27,11 +45,12 @@ export function toRequesterView(r: InfoRequest, now: Date = new Date()) {
 /** What the holder's staff see: who asks, and which record it concerns (by id and public reference). */
 export function toHolderView(
   r: InfoRequest,
-  extra: { recordRef?: string; requester?: { id: string; name: string; kind: string; localGovernmentCode: string | null } } = {},
-  now: Date = new Date(),
+  extra: { recordRef?: string; requester?: { id: string; name: string; kind: string; localGovernmentCode: string | null } },
+  now: Date,
+  erasure: ErasureInfo | null,
 ) {
   return {
-    ...toRequesterView(r, now),
+    ...toRequesterView(r, now, erasure),
     requesterOrganizationId: r.requesterOrgId,
     requester: extra.requester,
     holderOrganizationId: r.holderOrgId,

@@ -1,4 +1,4 @@
-import { BadRequestError, ConflictError, RuleViolationError } from '../common/domain-error';
+import { BadRequestError, ConflictError, ForbiddenError, RuleViolationError } from '../common/domain-error';
 
 /** The same answer whether the person does not exist or lives outside the requester's jurisdiction. */
 export class SubjectNotFoundError extends RuleViolationError {
@@ -34,5 +34,12 @@ export class IdempotencyKeyRequiredError extends BadRequestError {
 export class RequestStateError extends ConflictError {
   constructor(status: string, action: string) {
     super('request-state-conflict', `A request in state ${status} cannot be ${action}.`);
+  }
+}
+
+/** The policy's `blockOnOverdueErasure`: no new request while an erasure attestation is overdue. */
+export class ErasureOverdueError extends ForbiddenError {
+  constructor() {
+    super('erasure-overdue', 'Your organisation owes an overdue erasure attestation (POST /requests/{id}/erasure); new requests are refused until it is made.');
   }
 }

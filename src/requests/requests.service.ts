@@ -22,9 +22,10 @@ import { hydrate } from '../database/hydrate';
 import { InfoRequest, LegalGround, RequestStatus } from './request.entity';
 import { canTransition, OPEN_STATUSES } from './request-state';
 import type { EventData, EventType } from '../events/domain-events';
-import { toHolderView, toRequesterView } from './request-views';
+import { ErasureInfo, toHolderView, toRequesterView } from './request-views';
 import {
   CategoryNotAllowedError,
+  ErasureOverdueError,
   IdempotencyKeyRequiredError,
   IdempotencyKeyReusedError,
   PurposeNotRegisteredError,
@@ -82,6 +83,7 @@ export class RequestsService {
     if (existing) return this.replay(existing, bodyHash);
 
     if (!LOCAL_GOVERNMENT_KINDS.includes(actor.orgKind)) await this.refuse(new RuleViolationError('not-a-local-government', 'Only municipalities and prefectures make requests.'));
+    if (this.config.policy.blockOnOverdueErasure && (await this.overdueErasures(actor.orgId)) > 0) await this.refuse(new ErasureOverdueError());
     const safeguard = await this.safeguards.findActive(actor.orgId);
     if (!safeguard) await this.refuse(new SafeguardsNotActiveError());
     if (!safeguard!.purposes.includes(dto.purpose)) await this.refuse(new PurposeNotRegisteredError(dto.purpose));
@@ -133,7 +135,7 @@ export class RequestsService {
       return this.repo.findOneByOrFail({ id: rows[0].id });
     });
     if (!created) return this.replay(await this.repo.findOneByOrFail({ requesterOrgId: actor.orgId, idempotencyKey }), bodyHash);
-    return { replayed: false, view: toRequesterView(created, this.clock.now()) };
+    return { replayed: false, view: toRequesterView(created, this.clock.now(), null) };
   }
 
   private async replay(existing: InfoRequest, bodyHash: string) {
@@ -141,7 +143,7 @@ export class RequestsService {
       await this.audit.recordDetached({ action: 'request.create', resourceType: 'request', resourceId: existing.id, outcome: 'denied', reasonCode: 'idempotency-key-reused' });
       throw new IdempotencyKeyReusedError().markAudited();
     }
-    return { replayed: true, view: toRequesterView(existing, this.clock.now()) };
+    return { replayed: true, view: toRequesterView(existing, this.clock.now(), await this.erasureOf(existing.id)) };
   }
 
   /** The requester sees its own requests; the holder's staff see those routed to their agency. */
@@ -168,8 +170,9 @@ export class RequestsService {
     const now = this.clock.now();
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
+    const erasures = await this.erasures(items.map((r) => r.id));
     return {
-      items: items.map((r) => (holder ? toHolderView(r, {}, now) : toRequesterView(r, now))),
+      items: items.map((r) => (holder ? toHolderView(r, {}, now, erasures.get(r.id) ?? null) : toRequesterView(r, now, erasures.get(r.id) ?? null))),
       nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
     };
   }
@@ -189,14 +192,17 @@ export class RequestsService {
   }
 
   async get(actor: Actor, id: string) {
-    if (actor.type === 'client') return toRequesterView(await this.findVisible(actor, id), this.clock.now());
+    if (actor.type === 'client') {
+      const r = await this.findVisible(actor, id);
+      return toRequesterView(r, this.clock.now(), await this.erasureOf(r.id));
+    }
     return this.getForHolder(actor, id);
   }
 
   /** The holder staff's view: who asks and which record (by id and public reference). */
   async getForHolder(actor: Actor, id: string) {
     const r = await this.findVisible({ ...actor, type: 'user' }, id);
-    const [record, requester] = await Promise.all([this.records.findById(r.recordId), this.organizations.find(r.requesterOrgId)]);
+    const [record, requester, erasure] = await Promise.all([this.records.findById(r.recordId), this.organizations.find(r.requesterOrgId), this.erasureOf(r.id)]);
     return toHolderView(
       r,
       {
@@ -204,6 +210,7 @@ export class RequestsService {
         requester: requester ? { id: requester.id, name: requester.name, kind: requester.kind, localGovernmentCode: requester.localGovernmentCode } : undefined,
       },
       this.clock.now(),
+      erasure,
     );
   }
 
@@ -212,7 +219,35 @@ export class RequestsService {
     const r = await this.findVisible(actor, id, true);
     if (!canTransition(r.status, 'withdrawn') || !(await this.transition(r, 'withdrawn', { status_reason: reason ?? null }))) throw new RequestStateError(r.status, 'withdrawn');
     await this.audit.record({ action: 'request.withdraw', resourceType: 'request', resourceId: id, recordId: r.recordId });
-    return toRequesterView(await this.repo.findOneByOrFail({ id }), this.clock.now());
+    return toRequesterView(await this.repo.findOneByOrFail({ id }), this.clock.now(), null);
+  }
+
+  /**
+   * The erasure obligations of these requests, with their attestations (read only: the obligations
+   * are written by the database when an approval with retrievals ends, the attestations by
+   * ErasureService).
+   */
+  async erasures(ids: string[]): Promise<Map<string, ErasureInfo>> {
+    if (!ids.length) return new Map();
+    const rows = (await this.txHost.tx.query(
+      `SELECT o.request_id, o.due_at, a.attested_at FROM erasure_obligations o LEFT JOIN erasure_attestations a ON a.request_id = o.request_id WHERE o.request_id = ANY($1::uuid[])`,
+      [ids],
+    )) as { request_id: string; due_at: Date; attested_at: Date | null }[];
+    return new Map(rows.map((e) => [e.request_id, { dueAt: new Date(e.due_at), attestedAt: e.attested_at ? new Date(e.attested_at) : null }]));
+  }
+
+  async erasureOf(id: string): Promise<ErasureInfo | null> {
+    return (await this.erasures([id])).get(id) ?? null;
+  }
+
+  /** How many erasure attestations this organisation owes past their due date. */
+  async overdueErasures(orgId: string): Promise<number> {
+    const rows = (await this.txHost.tx.query(
+      `SELECT count(*)::int AS n FROM erasure_obligations o
+        WHERE o.requester_org_id = $1 AND o.due_at < $2 AND NOT EXISTS (SELECT 1 FROM erasure_attestations a WHERE a.request_id = o.request_id)`,
+      [orgId, this.clock.now()],
+    )) as { n: number }[];
+    return rows[0]?.n ?? 0;
   }
 
   /**

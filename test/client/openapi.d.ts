@@ -798,6 +798,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/requests/{id}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attest the erasure of the data retrieved under your ended request (消去の確認)
+         * @description Allowed to scopes: requests:write.
+         */
+        post: operations["ErasureController_attest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Erasure obligations of every municipality by state, soonest due first
+         * @description Allowed to roles: safeguard_reviewer.
+         */
+        get: operations["ErasureController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -1807,6 +1847,16 @@ export interface components {
             overdue: boolean;
             /** Format: date-time */
             decidedAt: string | null;
+            /**
+             * @description Erasure (消去の確認): `due` once an approval whose data was retrieved has ended (window closed, exhausted or revoked), until `erasureDueAt` (the end plus the retention days of the requester’s safeguards); `overdue` after it; `attested` once POST /requests/{id}/erasure was made; else `not_due`.
+             * @enum {string}
+             */
+            erasure: "not_due" | "due" | "attested" | "overdue";
+            /**
+             * Format: date-time
+             * @description When the erasure attestation is due; null while not due.
+             */
+            erasureDueAt: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1865,6 +1915,16 @@ export interface components {
             overdue: boolean;
             /** Format: date-time */
             decidedAt: string | null;
+            /**
+             * @description Erasure (消去の確認): `due` once an approval whose data was retrieved has ended (window closed, exhausted or revoked), until `erasureDueAt` (the end plus the retention days of the requester’s safeguards); `overdue` after it; `attested` once POST /requests/{id}/erasure was made; else `not_due`.
+             * @enum {string}
+             */
+            erasure: "not_due" | "due" | "attested" | "overdue";
+            /**
+             * Format: date-time
+             * @description When the erasure attestation is due; null while not due.
+             */
+            erasureDueAt: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1971,6 +2031,16 @@ export interface components {
             overdue: boolean;
             /** Format: date-time */
             decidedAt: string | null;
+            /**
+             * @description Erasure (消去の確認): `due` once an approval whose data was retrieved has ended (window closed, exhausted or revoked), until `erasureDueAt` (the end plus the retention days of the requester’s safeguards); `overdue` after it; `attested` once POST /requests/{id}/erasure was made; else `not_due`.
+             * @enum {string}
+             */
+            erasure: "not_due" | "due" | "attested" | "overdue";
+            /**
+             * Format: date-time
+             * @description When the erasure attestation is due; null while not due.
+             */
+            erasureDueAt: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -2106,6 +2176,64 @@ export interface components {
         DisclosureHistoryDto: {
             items: components["schemas"]["DisclosureEntryDto"][];
             /** @description Always null: the whole list is in this answer. */
+            nextCursor: string | null;
+        };
+        AttestErasureDto: {
+            /**
+             * @description The day the data was disposed of (not in the future, Japan time).
+             * @example 2027-02-10
+             */
+            disposedOn: string;
+            /**
+             * @description How it was disposed of.
+             * @example 裁断及び電子データの完全消去
+             */
+            method: string;
+            /** @description The municipality’s staff member who attests (never the subject). */
+            attestedBy: components["schemas"]["AttestationDto"];
+            note?: string;
+        };
+        AttestedByViewDto: {
+            name: string;
+            title: string;
+        };
+        ErasureAttestationViewDto: {
+            /** @example 2027-02-10 */
+            disposedOn: string;
+            method: string;
+            attestedBy: components["schemas"]["AttestedByViewDto"];
+            note: string | null;
+            /** Format: date-time */
+            attestedAt: string;
+            /** @description Made after the due date. */
+            late: boolean;
+        };
+        ErasureDto: {
+            /** Format: uuid */
+            requestId: string;
+            /** Format: uuid */
+            requesterOrganizationId: string;
+            /** @enum {string} */
+            erasure: "not_due" | "due" | "attested" | "overdue";
+            /**
+             * @description How the approval ended.
+             * @enum {string}
+             */
+            endedStatus: "expired" | "revoked" | "exhausted";
+            /** Format: date-time */
+            endedAt: string;
+            /** @description The retention days of the requester’s safeguards when it ended. */
+            retentionDays: number;
+            /**
+             * Format: date-time
+             * @description The end plus the retention days.
+             */
+            dueAt: string;
+            attestation: components["schemas"]["ErasureAttestationViewDto"] | null;
+        };
+        ErasurePageDto: {
+            items: components["schemas"]["ErasureDto"][];
+            /** @description Opaque cursor for the next page (`?cursor=`); null on the last page. */
             nextCursor: string | null;
         };
         CreateWebhookDto: {
@@ -2972,7 +3100,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A staff access token; with mfaEnrollmentRequired, one that only enrols TOTP. */
+            /** @description A staff access token; with mfaEnrollmentRequired (a user without TOTP enrolled, correct password), one that only enrols TOTP. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2990,7 +3118,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Sign-in failed, locked for a while, or TOTP code needed. */
+            /** @description sign-in-failed, the one answer to every failure: unknown user, disabled, wrong password, missing or wrong TOTP code. */
             401: {
                 headers: {
                     /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
@@ -3151,7 +3279,7 @@ export interface operations {
                 };
             };
             /**
-             * @description sign-in-failed: the code is wrong or was used already.
+             * @description sign-in-failed: the code is wrong or was used already (a 429 sign-in-throttled after repeated failures from your address).
              *
              *     No token, or an invalid, expired or revoked one (problem+json).
              */
@@ -5871,6 +5999,179 @@ export interface operations {
             };
             /** @description Not held by your agency. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ErasureController_attest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttestErasureDto"];
+            };
+        };
+        responses: {
+            /** @description The attestation, on record; the request now shows `erasure: attested`. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureDto"];
+                };
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not yours (never says whether it exists). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description erasure-not-due (the request has not ended after a retrieval), or erasure-already-attested. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body exceeds the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is not in an accepted media type, or not UTF-8. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description disposed-on-in-future. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ErasureController_list: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from a previous page (`nextCursor`). */
+                cursor?: string;
+                limit?: number;
+                /** @description Only these; all when absent. */
+                status?: "due" | "overdue" | "attested";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of obligations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasurePageDto"];
+                };
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,6 +15,7 @@ import type { DisclosuresController } from '../../src/disclosures/disclosures.co
 import type { HealthController } from '../../src/health/health.controller';
 import type { OrganizationsController } from '../../src/organizations/organizations.controller';
 import type { ReleaseRecordsController } from '../../src/release-records/release-records.controller';
+import type { ErasureController } from '../../src/erasure/erasure.controller';
 import type { RequestsController } from '../../src/requests/requests.controller';
 import type { SafeguardsController } from '../../src/safeguards/safeguards.controller';
 import type { UsersController } from '../../src/users/users.controller';
@@ -210,6 +211,11 @@ export type Checked = [
       Documented<'/api/v1/release-records/{id}/disclosures', 'get', 200>
     >
   >,
+  // erasure attestations
+  Check<
+    Agrees<Returns<ErasureController, 'attest'>, Documented<'/api/v1/requests/{id}/erasure', 'post', 201>>
+  >,
+  Check<Agrees<Returns<ErasureController, 'list'>, Documented<'/api/v1/erasure', 'get', 200>>>,
   // audit (an event's `details` is `unknown` in the code, a JSON object or null in the document)
   Check<
     Agrees<WithDetails<Returns<AuditController, 'search'>>, Documented<'/api/v1/audit/events', 'get', 200>>
@@ -275,6 +281,8 @@ type Listed =
   | 'GET /health/ready'
   // text answers (Prometheus exposition, HTML or JSON explanations, a signed note, a verifier key):
   // their media types are checked below, their contents at run time
+  | 'POST /api/v1/requests/{id}/erasure'
+  | 'GET /api/v1/erasure'
   | 'POST /api/v1/webhooks'
   | 'GET /api/v1/webhooks'
   | 'GET /api/v1/webhooks/{id}'

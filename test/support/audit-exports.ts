@@ -6,17 +6,15 @@ import { createHash } from 'node:crypto';
 import { toEventView } from '../../src/audit/audit-query.service';
 import { hashLeafEvent, LeafEvent } from '../../src/audit/leaf';
 import { rootOf } from '../../src/audit/merkle';
-import { checkpointNote, logSigner, NoteSigner } from './signed-notes';
+import { logSigner, NoteSigner } from './signed-notes';
 import { API, bearer, TestApp } from './test-app';
 
 /** One event as the export writes it. */
 export type ExportedEvent = ReturnType<typeof toEventView>;
 
 /**
- * The log key the tests' checkpoint notes are signed with. The service still signs its checkpoints
- * as JSON with a JWS; until it signs C2SP notes, `latestCheckpoint` turns its tree size and root
- * into a note signed with this key. When it serves notes, `latestCheckpoint` returns the service's
- * note and verifier key instead, and the tests stay as they are.
+ * A log key for notes the tests forge themselves (held notes, receipts, tampered checkpoints); the
+ * service's own note and verifier key come from `latestCheckpoint`.
  */
 export const STAND_IN_LOG: NoteSigner = logSigner('oie.test/audit-log', createHash('sha256').update('stand-in audit log key for tests').digest());
 

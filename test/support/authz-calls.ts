@@ -133,6 +133,11 @@ export const CALLS: Record<
     body: { reason: '同意の撤回' },
   }),
   'GET /api/v1/requests/:id/disclosure': (a) => ({ params: { id: a.reqApproved } }),
+  'POST /api/v1/requests/:id/erasure': (a) => ({
+    params: { id: a.reqErasure },
+    body: { disposedOn: '2026-01-05', method: '裁断及び電子データの完全消去', attestedBy: { name: '大阪 花子', title: '福祉局長' } },
+  }),
+  'GET /api/v1/erasure': () => ({ query: { status: 'due' } }),
 
   'POST /api/v1/webhooks': (a, caller) => ({
     body: {

@@ -33,6 +33,8 @@ export interface AuthzWorld {
   reqToRevoke: string;
   /** Pending: the withdraw route. */
   reqToWithdraw: string;
+  /** Approved, retrieved once, then revoked: its erasure is due (the attestation route). */
+  reqErasure: string;
   /** Pending and approved requests the console's decide and revoke forms consume. */
   reqConsoleDecide: string;
   reqConsoleRevoke: string;
@@ -139,6 +141,10 @@ export async function buildAuthzWorld(t: TestApp): Promise<AuthzWorld> {
   await approve(reqApproved);
   await approve(reqToRevoke);
   await approve(reqConsoleRevoke);
+  const reqErasure = await newRequest();
+  await approve(reqErasure);
+  await ok('retrieve', t.http.get(`${API}/requests/${reqErasure}/disclosure`).set(bearer(w.cityToken)), 200);
+  await ok('revoke', t.http.post(`${API}/requests/${reqErasure}/revoke`).set(bearer(w.officer.token)).send({ reason: '同意の撤回' }), 200);
 
   const submitted = async () =>
     (
@@ -220,6 +226,7 @@ export async function buildAuthzWorld(t: TestApp): Promise<AuthzWorld> {
     reqToDecide,
     reqToRevoke,
     reqToWithdraw,
+    reqErasure,
     reqConsoleDecide,
     reqConsoleRevoke,
     sgToVerify,

@@ -207,6 +207,13 @@ export const CREATE_REQUEST: Schema = {
 
 export const WITHDRAW: Schema = { reason: plain(1000, false) };
 
+export const ERASURE: Schema = {
+  disposedOn: date(),
+  method: plain(200),
+  attestedBy: { k: 'object', req: true, fields: { name: plain(100), title: plain(100) } },
+  note: plain(1000, false),
+};
+
 export const DECIDE: Schema = {
   decision: { k: 'enum', values: ['approve', 'reject'], req: true },
   categories: { k: 'array', of: { k: 'enum', values: CATEGORIES }, unique: true },
@@ -249,6 +256,7 @@ export const QUERIES: Record<string, QuerySchema> = {
   'GET /api/v1/organizations': { ...PAGE, kind: { k: 'enum', values: ORGANIZATION_KINDS } },
   'GET /api/v1/users': { ...PAGE, organizationId: { k: 'uuid' } },
   'GET /api/v1/safeguards': { status: { k: 'enum', values: SAFEGUARD_STATUSES } },
+  'GET /api/v1/erasure': { ...PAGE, status: { k: 'enum', values: ['due', 'overdue', 'attested'] } },
   'GET /api/v1/release-records': { ...PAGE, externalRef: { k: 'free', max: 64 } },
   'GET /api/v1/requests': {
     ...PAGE,

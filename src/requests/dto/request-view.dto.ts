@@ -4,6 +4,8 @@ import { ORGANIZATION_KINDS } from '../../organizations/organization.entity';
 import { REQUEST_STATUSES } from '../request.entity';
 import type { RequestStatus } from '../request.entity';
 import { CATEGORIES, LegalGroundDto, PURPOSES } from './create-request.dto';
+import { ERASURE_STATES } from '../request-views';
+import type { ErasureState } from '../request-views';
 
 /** A request as the requesting local government sees it: never the holder, never the record. */
 export class RequestDto {
@@ -76,6 +78,16 @@ export class RequestDto {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   decidedAt: string | null;
+
+  @ApiProperty({
+    enum: ERASURE_STATES,
+    description:
+      'Erasure (消去の確認): `due` once an approval whose data was retrieved has ended (window closed, exhausted or revoked), until `erasureDueAt` (the end plus the retention days of the requester’s safeguards); `overdue` after it; `attested` once POST /requests/{id}/erasure was made; else `not_due`.',
+  })
+  erasure: ErasureState;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the erasure attestation is due; null while not due.' })
+  erasureDueAt: string | null;
 
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
