@@ -6,19 +6,24 @@ import helmet from 'helmet';
 import express from 'express';
 import { consoleDir } from './console/render.service';
 import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { ClsMiddleware } from 'nestjs-cls';
 import type { Request } from 'express';
 import { AppConfig } from '../config/configuration';
 import { AppModule } from './app.module';
 import { bodyParsing } from './common/body-parsers';
+import { QuietNestLogger } from './common/logging';
 import { requestId } from './common/request-id';
+import type { HttpDrain } from './common/shutdown';
 import { createValidationPipe } from './common/validation';
 
 export const API_PREFIX = 'api/v1';
 
 export interface CreateAppOptions {
-  /** Extra destination for the JSON log lines (tests capture them). */
-  logStream?: NodeJS.WritableStream;
+  /** Where the log lines go (`main.ts`: standard output in the chosen format; tests capture them). */
+  logStream?: DestinationStream;
+  /** Counts requests in flight and refuses new ones once stopping (`main.ts` stops through it). */
+  drain?: HttpDrain;
 }
 
 /** Builds the fully configured application; `main.ts` and the e2e tests share it. */
@@ -28,13 +33,14 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new QuietNestLogger(app.get(Logger)));
   app.flushLogs();
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   // Responses are `no-store` personal data or small API answers: hashing every body for an ETag buys nothing.
   app.set('etag', false);
   app.use(requestId);
+  if (opts.drain) app.use(opts.drain.middleware);
   app.use(
     new ClsMiddleware({
       setup: (cls, req: Request & { id?: string }) => {
@@ -81,19 +87,17 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   });
   app.useGlobalPipes(createValidationPipe());
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Offender-information exchange (再犯防止施策番号109 情報連携)')
-      .setDescription(
-        'Controlled exchange of release information between correctional facilities, probation offices and local governments. ' +
-          'Every error is RFC 9457 problem details (application/problem+json). Each route states the roles or scopes it allows.',
-      )
-      .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT (ES256)' })
-      .build(),
-  );
-  SwaggerModule.setup('api/docs', app, document, {
+  const openApi = new DocumentBuilder()
+    .setTitle('Offender-information exchange (再犯防止施策番号109 情報連携)')
+    .setDescription(
+      'Controlled exchange of release information between correctional facilities, probation offices and local governments. ' +
+        'Every error is RFC 9457 problem details (application/problem+json). Each route states the roles or scopes it allows.',
+    )
+    .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT (ES256)' })
+    .build();
+  // Built on the first request for it, not at start.
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), {
     jsonDocumentUrl: 'api/docs-json',
     swaggerOptions: { persistAuthorization: false },
   });

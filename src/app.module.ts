@@ -9,6 +9,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { Request } from 'express';
+import type { DestinationStream } from 'pino';
 import { APP_CONFIG } from '../config/configuration';
 import type { AppConfig } from '../config/configuration';
 import { AuditModule } from './audit/audit.module';
@@ -28,7 +29,7 @@ import { DisclosuresModule } from './disclosures/disclosures.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { ConsoleModule } from './console/console.module';
 
-function withStream<T>(options: T, stream?: NodeJS.WritableStream): T | [T, NodeJS.WritableStream] {
+function withStream<T>(options: T, stream?: DestinationStream): T | [T, DestinationStream] {
   return stream ? [options, stream] : options;
 }
 
@@ -43,7 +44,7 @@ class RedisConnection implements OnApplicationShutdown {
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, opts: { logStream?: NodeJS.WritableStream } = {}): DynamicModule {
+  static forRoot(config: AppConfig, opts: { logStream?: DestinationStream } = {}): DynamicModule {
     const redis = config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: 'oie:throttle:', maxRetriesPerRequest: 2 }) : undefined;
     return {
       module: AppModule,

@@ -7,6 +7,8 @@ interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The postmaster (set while it runs). */
+  process?: { kill(signal: NodeJS.Signals): boolean };
 }
 
 export async function freePort(): Promise<number> {
@@ -127,6 +129,15 @@ export class EmbeddedDatabase {
     this.pg = pg;
     this.url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres${socketDir ? `?host=${encodeURIComponent(socketDir)}` : ''}`;
     return this.url;
+  }
+
+  /** Asks the server for a fast shutdown without waiting for it (the service is about to exit). */
+  stopNow(): void {
+    try {
+      this.pg?.process?.kill('SIGINT');
+    } catch {
+      // already gone
+    }
   }
 
   async stop(): Promise<void> {

@@ -10,6 +10,7 @@ import request from 'supertest';
 import { authenticator } from 'otplib';
 import { AppConfig, loadConfig } from '../../config/configuration';
 import { createApp } from '../../src/app.factory';
+import type { HttpDrain } from '../../src/common/shutdown';
 
 export const ADMIN = { username: 'admin', password: 'correct-horse-battery-staple' };
 export const API = '/api/v1';
@@ -28,7 +29,7 @@ export interface TestApp {
  * One application on its own database, copied from the migrated template, with its own DATA_DIR.
  * `close()` stops the app and drops the database, so files run in parallel and leave nothing behind.
  */
-export async function createTestApp(env: Record<string, string> = {}, opts: { shareWith?: TestApp } = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, opts: { shareWith?: TestApp; drain?: HttpDrain } = {}): Promise<TestApp> {
   const adminUrl = process.env.OIE_TEST_ADMIN_URL;
   const template = process.env.OIE_TEST_TEMPLATE_DB;
   if (!adminUrl || !template) throw new Error('the e2e global setup did not run');
@@ -66,7 +67,7 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { sh
   const logs: string[] = [];
   const stream = new PassThrough();
   stream.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-  const app = await createApp(config, { logStream: stream });
+  const app = await createApp(config, { logStream: stream, drain: opts.drain });
   const db = new Client({ connectionString: url.toString() });
   await db.connect();
   return {
