@@ -45,7 +45,8 @@ export function logDestination(format: LogFormat): DestinationStream {
   const { prettyFactory } = require('pino-pretty') as typeof import('pino-pretty');
   const prettify = prettyFactory({
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname,context,requestId,req,res,responseTime',
+    // Shown in the message already (the request line, `[context]`, the lifecycle lines' own words).
+    ignore: 'pid,hostname,context,requestId,req,res,responseTime,port,embeddedDatabase,inFlight,refusedWhileStopping',
     messageFormat: (log, _key, _level, { colors }) => prettyMessage(log as LogLine, colors),
   });
   return { write: (line: string) => void stdout.write(prettify(line)) };
