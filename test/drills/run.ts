@@ -17,6 +17,10 @@
  *      d1: with the embedded PostgreSQL (the default `npm start`); d2: with an external one.
  *   e  (on d1's service) an export read by a slow client while the sealer works through a backlog
  *      holds every event exactly once.
+ *   f  start and stop as operators and process managers do (test/drills/stop-start.ts): `npm start`
+ *      at a terminal and not, SIGTERM to the npm process alone (once, and twice 30 ms apart) with
+ *      requests in flight, restarts with nothing changed, the README's systemd ExecStart and
+ *      container ENTRYPOINT + CMD.
  *
  * Prints PASS/FAIL lines; exits 1 when any check fails. --short (default) is meant for CI (< 3 min).
  */
@@ -40,12 +44,13 @@ import {
 } from '../bench/support/seed';
 import { assertBuilt, baseEnv, ServiceProcess } from '../bench/support/service';
 import { fmtMs, freePort, log, now, removeDir, rng, scratchDir, sleep } from '../bench/support/util';
+import { drillF } from './stop-start';
 
 const argv = process.argv.slice(2);
 const LONG = argv.includes('--long');
 const KEEP = argv.includes('--keep');
 const onlyArg = argv.indexOf('--only');
-const ONLY = onlyArg >= 0 ? (argv[onlyArg + 1] ?? '').split(',') : ['a', 'b', 'c', 'd'];
+const ONLY = onlyArg >= 0 ? (argv[onlyArg + 1] ?? '').split(',') : ['a', 'b', 'c', 'd', 'f'];
 
 const M = LONG
   ? {
@@ -1292,6 +1297,11 @@ async function main() {
         await drillD('d1');
         await drillD('d2');
       },
+    ],
+    [
+      'f',
+      'start and stop as operators and process managers do (npm start, systemd, container)',
+      () => drillF(check, { keep: KEEP }),
     ],
   ];
   const times: string[] = [];
