@@ -22,7 +22,7 @@
  *      requests in flight, restarts with nothing changed, the README's systemd ExecStart and
  *      container ENTRYPOINT + CMD.
  *
- * Prints PASS/FAIL lines; exits 1 when any check fails. --short (default) is meant for CI (< 3 min).
+ * Prints PASS/FAIL lines; exits 1 when any check fails. --short (default) is meant for CI (about 3 min).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
