@@ -20,7 +20,13 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { ClientRequest, IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Api } from '../bench/support/http';
-import { adminToken, ClientCreds, createClient, createOrg, municipalityCatalogue } from '../bench/support/seed';
+import {
+  adminToken,
+  ClientCreds,
+  createClient,
+  createOrg,
+  municipalityCatalogue,
+} from '../bench/support/seed';
 import { baseEnv, ServiceProcess } from '../bench/support/service';
 import {
   descendantsOf,
@@ -68,7 +74,9 @@ function send(
       );
     });
     req.setTimeout(60_000, () => req.destroy(new Error('TIMEOUT')));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ headers: {}, body: '', error: e.code ?? e.message }));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      resolve({ headers: {}, body: '', error: e.code ?? e.message }),
+    );
     if (opts.hold) opts.hold(req);
     else req.end(opts.body);
   });
@@ -119,7 +127,8 @@ interface Unit {
 function systemdUnit(): Unit {
   const text = readmeBlocks('ini').find((b) => /^\[Service\]/m.test(b));
   if (!text) throw new Error('README.md has no systemd unit (an ```ini block with [Service])');
-  const values = (key: string) => [...text.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1]!.trim());
+  const values = (key: string) =>
+    [...text.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1]!.trim());
   const env: Record<string, string> = {};
   for (const line of values('Environment')) assignments(line, env);
   return {
@@ -137,7 +146,8 @@ function containerCommand(): { argv: string[]; env: Record<string, string> } {
   const exec = (key: string): string[] => {
     const m = new RegExp(`^${key}\\s+(\\[.*\\])\\s*$`, 'm').exec(text);
     if (m) return JSON.parse(m[1]!) as string[];
-    if (new RegExp(`^${key}\\s`, 'm').test(text)) throw new Error(`${key} is not in exec form (a JSON array)`);
+    if (new RegExp(`^${key}\\s`, 'm').test(text))
+      throw new Error(`${key} is not in exec form (a JSON array)`);
     return [];
   };
   const env: Record<string, string> = {};
@@ -172,14 +182,18 @@ export async function drillF(check: Check, opts: { keep: boolean }): Promise<voi
     const ready = lines.findIndex((l) => /ready on port \d+ in \d+ ms \(embedded PostgreSQL in /.test(l));
     const shown = first >= 0 && ready >= first ? lines.slice(first, ready + 1) : [];
     const json = lines.filter((l) => l.trim().startsWith('{'));
-    const chatter = lines.filter((l) => /Mapped \{|dependencies initialized|RoutesResolver|Nest application/.test(l));
+    const chatter = lines.filter((l) =>
+      /Mapped \{|dependencies initialized|RoutesResolver|Nest application/.test(l),
+    );
     check(
       'f0',
       'at a terminal the log is readable: no JSON, no route lines, the administrator warning and the ready line stand out',
       shown.length > 0 &&
         json.length === 0 &&
         chatter.length === 0 &&
-        shown.some((l) => /WARN: \[AuthService\] no administrator exists: set BOOTSTRAP_ADMIN_USERNAME/.test(l)) &&
+        shown.some((l) =>
+          /WARN: \[AuthService\] no administrator exists: set BOOTSTRAP_ADMIN_USERNAME/.test(l),
+        ) &&
         shown.some((l) => /INFO: \[Database\] (applied \d+ migration|schema up to date)/.test(l)) &&
         shown.length <= 8,
       `${shown.length} lines up to ready:${shown.map((l) => `\n         | ${l}`).join('')}` +
@@ -220,7 +234,9 @@ export async function drillF(check: Check, opts: { keep: boolean }): Promise<voi
       return true;
     }
   });
-  const chatter = svc.grep(/"context":"(RouterExplorer|RoutesResolver|InstanceLoader|NestFactory|NestApplication)"/);
+  const chatter = svc.grep(
+    /"context":"(RouterExplorer|RoutesResolver|InstanceLoader|NestFactory|NestApplication)"/,
+  );
   check(
     'f1',
     'not at a terminal every log line is JSON; Nest route lines are below info; the ready line says where the database is',
@@ -233,7 +249,11 @@ export async function drillF(check: Check, opts: { keep: boolean }): Promise<voi
   const api = new Api(svc.base);
   const admin = await adminToken(api);
   const muni = municipalityCatalogue(1)[0]!;
-  const org = await createOrg(api, admin, { kind: 'municipality', name: muni.name, localGovernmentCode: muni.code });
+  const org = await createOrg(api, admin, {
+    kind: 'municipality',
+    name: muni.name,
+    localGovernmentCode: muni.code,
+  });
   const creds = await createClient(api, admin, org.id, 'drill f');
   await stopInFlight(check, 'f1', svc, creds, { label: 'npm start', target: svc.pid, dataDir });
 
@@ -405,7 +425,9 @@ async function stopInFlight(
     drill,
     `${o.label}: SIGTERM to that process alone: it exits with status 0`,
     exit !== null && exit.code === 0 && exit.signal === null,
-    exit ? `exit code ${exit.code}, signal ${exit.signal}, ${fmtMs(exitedAfter)} after SIGTERM` : `still running ${fmtMs(timeoutMs)} after SIGTERM`,
+    exit
+      ? `exit code ${exit.code}, signal ${exit.signal}, ${fmtMs(exitedAfter)} after SIGTERM`
+      : `still running ${fmtMs(timeoutMs)} after SIGTERM`,
   );
   const takenLine = svc.grep(/stopping on SIGTERM: finishing \d+ request/);
   const taken = Number(/finishing (\d+) request/.exec(takenLine[0] ?? '')?.[1] ?? -1);
@@ -446,8 +468,10 @@ async function stopInFlight(
   check(
     drill,
     'afterwards the port refuses connections and nothing is left running (embedded PostgreSQL stopped)',
-    after.error === 'ECONNREFUSED' && left.length === 0 && !pgAlive && !existsSync(join(o.dataDir, 'pg', 'postmaster.pid')),
+    after.error === 'ECONNREFUSED' &&
+      left.length === 0 &&
+      !pgAlive &&
+      !existsSync(join(o.dataDir, 'pg', 'postmaster.pid')),
     `after exit: ${after.error ?? after.status}; left in the process group: ${left.length ? left.map((p) => `${p.pid} ${p.cmd.slice(0, 80)}`).join('; ') : 'none'}; postmaster ${postmasterPid} ${pgAlive ? 'alive' : 'gone'}`,
   );
 }
-
