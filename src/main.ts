@@ -67,12 +67,13 @@ async function main(): Promise<void> {
     }
   }
 
-  await app.listen(config.port);
-  // Slow clients cannot hold connections open: headers within 10 s, a whole request within 30 s.
   const server = app.getHttpServer() as import('node:http').Server;
+  // Slow clients cannot hold connections open: headers within 10 s, a whole request within 30 s.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
+  drain.track(server);
+  await app.listen(config.port);
   // Since the process started, module loading included.
   const ms = Math.round(performance.now());
   log.info(
@@ -80,11 +81,12 @@ async function main(): Promise<void> {
     `ready on port ${config.port} in ${ms} ms (${describeDatabase(config, embedded)})`,
   );
 
-  // Stopping, in order: refuse new requests (503), finish those in flight, close the listener, the
-  // pool and the rest, then stop the embedded server.
+  // Stopping, in order: refuse new requests (503), finish those in flight, close the listener and
+  // the connections, the pool and the rest, then stop the embedded server.
   const running = app;
   signals.ready(async () => {
     await drain.stop();
+    await drain.closeListener();
     try {
       await running.close();
     } finally {

@@ -1,5 +1,5 @@
 import { Agent, ClientRequest, IncomingHttpHeaders, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { AddressInfo, connect, Socket } from 'node:net';
 import { HttpDrain } from '../src/common/shutdown';
 import { createClient, createOrg } from './support/factories';
 import { ADMIN, API, createTestApp, signIn, TestApp } from './support/test-app';
@@ -43,6 +43,26 @@ function send(
   });
 }
 
+/** A raw connection, once established. */
+function rawConnection(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Everything the server sends on a raw connection until it closes it, and any error on the way. */
+function readAll(socket: Socket): Promise<{ text: string; error?: string; at: number }> {
+  return new Promise((resolve) => {
+    let text = '';
+    let error: string | undefined;
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (text += c));
+    socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+    socket.on('close', () => resolve({ text, error, at: performance.now() }));
+  });
+}
+
 async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
   const t = performance.now();
   while (!cond()) {
@@ -59,6 +79,7 @@ describe('stopping: the drain', () => {
 
   beforeAll(async () => {
     t = await createTestApp({}, { drain });
+    drain.track(t.app.getHttpServer());
     await t.app.listen(0, '127.0.0.1');
     port = (t.app.getHttpServer().address() as AddressInfo).port;
     const admin = (await signIn(t, ADMIN.username, ADMIN.password)).token;
@@ -139,5 +160,41 @@ describe('stopping: the drain', () => {
     await again;
     const late = await send(port, 'GET', `${API}/organizations`);
     expect(late.status).toBe(503);
+  });
+
+  it('closes the listener only after the connections already made are taken and answered, and ends idle ones after the linger', async () => {
+    const request = `GET ${API}/organizations HTTP/1.1\r\nHost: x\r\n\r\n`;
+    // Accepted connections: one that stays idle, three whose requests arrive as the close begins.
+    const accepted = await Promise.all(Array.from({ length: 4 }, () => rawConnection(port)));
+    await until(() => drain.connections === 4);
+    const [idle, ...unread] = accepted;
+    const idleEnd = readAll(idle!);
+    const answers = unread.map(readAll);
+    for (const socket of unread) socket.write(request);
+    // And connections made in the same tick as the close begins: not even accepted yet.
+    for (let i = 0; i < 4; i++) {
+      const socket = connect(port, '127.0.0.1');
+      socket.write(request);
+      answers.push(readAll(socket));
+    }
+    const began = performance.now();
+    await drain.closeListener(400);
+    const closedAfter = performance.now() - began;
+
+    for (const a of await Promise.all(answers)) {
+      expect(a.error).toBeUndefined();
+      expect(a.text).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+      expect(a.text).toMatch(/\r\nConnection: close\r\n/i);
+      expect(a.text).toContain('/problems/shutting-down');
+    }
+    // The idle connection sent nothing: closed by the server once the linger was over.
+    const ended = await idleEnd;
+    expect(ended.text).toBe('');
+    expect(ended.at - began).toBeGreaterThanOrEqual(390);
+    expect(closedAfter).toBeGreaterThanOrEqual(390);
+    expect(drain.connections).toBe(0);
+
+    const refused = await send(port, 'GET', '/health/live');
+    expect(refused.error).toBe('ECONNREFUSED');
   });
 });

@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
+import { Server as NetServer, Socket } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { problemType } from './problem';
@@ -8,13 +9,16 @@ import { problemType } from './problem';
  * request that arrives after `stop()` (on a new connection or a kept-alive one) is answered 503
  * with `Connection: close` and `Retry-After`, and every answer still to come closes its connection.
  * The listener stays open meanwhile, so a client that connects during the drain gets that answer
- * rather than a reset; it closes when the application does, after the drain.
+ * rather than a reset; `closeListener()` closes it after the drain.
  */
 export class HttpDrain {
   private stopping = false;
   private readonly open = new Set<ServerResponse>();
   private drained?: Promise<void>;
   private whenIdle?: () => void;
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private lastAccepted = 0;
   /** Requests answered 503 because they arrived while stopping. */
   refused = 0;
 
@@ -40,6 +44,55 @@ export class HttpDrain {
     });
     next();
   };
+
+  /** Follows the server's connections (call it before the server listens). */
+  track(server: Server): void {
+    this.server = server;
+    server.on('connection', (socket: Socket) => {
+      this.lastAccepted = performance.now();
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /** Connections open now (tracked ones). */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /**
+   * The end of a stop, once `stop()` has settled. Node's own `server.close()` would close the
+   * listener at once, resetting the connections the kernel has queued but Node not yet accepted,
+   * and drop every idle connection, including one whose request has arrived but not been read yet:
+   * their clients would see resets. Instead this keeps accepting until no connection has come for
+   * `quietMs` (at most `lingerMs`), so what is queued is taken and answered 503; then stops
+   * listening and gives the open connections up to `lingerMs` to deliver what they may be sending
+   * (answered 503 with `Connection: close`, which ends them) or to close; then closes the rest.
+   */
+  async closeListener(lingerMs = 500, quietMs = 50): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    const tick = () => new Promise((r) => setTimeout(r, 10));
+    const began = performance.now();
+    while (
+      performance.now() - Math.max(began, this.lastAccepted) < quietMs &&
+      performance.now() - began < lingerMs
+    )
+      await tick();
+    // Stops listening but keeps the connections (http's close() would drop the idle ones).
+    if (server.listening) NetServer.prototype.close.call(server);
+    const deadline = performance.now() + lingerMs;
+    while (this.sockets.size > 0 && performance.now() < deadline) await tick();
+    await Promise.all(
+      [...this.sockets].map(
+        (socket) =>
+          new Promise((closed) => {
+            socket.once('close', closed);
+            socket.destroy();
+          }),
+      ),
+    );
+  }
 
   /** Stops taking requests; settles once every request in flight has been answered (or its client left). */
   stop(): Promise<void> {
