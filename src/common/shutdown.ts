@@ -27,10 +27,6 @@ export class HttpDrain {
     return this.open.size;
   }
 
-  get isStopping(): boolean {
-    return this.stopping;
-  }
-
   /** Mounted first (after the request id), so it sees every request before anything else runs. */
   readonly middleware = (req: Request & { id?: string }, res: Response, next: NextFunction): void => {
     if (this.stopping) {
@@ -44,6 +40,17 @@ export class HttpDrain {
     });
     next();
   };
+
+  /** Stops taking requests; settles once every request in flight has been answered (or its client left). */
+  stop(): Promise<void> {
+    this.stopping = true;
+    for (const res of this.open) if (!res.headersSent) res.setHeader('Connection', 'close');
+    this.drained ??= new Promise<void>((resolve) => {
+      if (this.open.size === 0) resolve();
+      else this.whenIdle = resolve;
+    });
+    return this.drained;
+  }
 
   /** Follows the server's connections (call it before the server listens). */
   track(server: Server): void {
@@ -92,17 +99,6 @@ export class HttpDrain {
           }),
       ),
     );
-  }
-
-  /** Stops taking requests; settles once every request in flight has been answered (or its client left). */
-  stop(): Promise<void> {
-    this.stopping = true;
-    for (const res of this.open) if (!res.headersSent) res.setHeader('Connection', 'close');
-    this.drained ??= new Promise<void>((resolve) => {
-      if (this.open.size === 0) resolve();
-      else this.whenIdle = resolve;
-    });
-    return this.drained;
   }
 
   private refuse(req: Request & { id?: string }, res: Response): void {
