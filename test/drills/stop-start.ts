@@ -3,13 +3,15 @@
  * DATA_DIR, with the README's own command lines:
  *
  *   f0  `npm start` at a terminal (a pseudo-terminal from `script`): readable log lines, no Nest
- *       route chatter, the administrator warning and the ready line; SIGTERM to npm: exit 0.
+ *       route chatter, the administrator warning and the ready line; Ctrl-C (SIGINT to npm's
+ *       process group) with an upload in flight: answered, stopped in order, exit 0.
  *   f1  `npm start` (output not a terminal: JSON lines): SIGTERM to the npm process alone with
  *       requests in flight (an upload whose body is still arriving, argon2 token requests): every
  *       one answered 200, new connections meanwhile 503 shutting-down with Connection: close, the
  *       `stopped on SIGTERM` line, exit status 0, nothing left running.
  *   f2  the same after a restart with nothing changed, with a second SIGTERM 30 ms after the first.
- *   f3  two more restarts with nothing changed: nothing recompiled; how long until ready.
+ *   f3  two more restarts with nothing changed: nothing recompiled; how long until ready; the last
+ *       stopped by SIGTERM to the whole process group (npm and the service): exit 0 all the same.
  *   f4  the systemd unit in README.md: `systemd-analyze verify`, then its ExecStart line stopped as
  *       KillMode says (mixed: SIGTERM to the main process alone), as in f1.
  *   f5  the container in README.md: its ENTRYPOINT + CMD (tini when installed) stopped by SIGTERM
@@ -157,6 +159,32 @@ function containerCommand(): { argv: string[]; env: Record<string, string> } {
 
 // ------------------------------------------------------------------------ the drill
 
+function readPostmasterPid(dataDir: string): number {
+  try {
+    return Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return 0;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 export async function drillF(check: Check, opts: { keep: boolean }): Promise<void> {
   const scratch = scratchDir('oie-drill-f');
   const dataDir = join(scratch, 'data');
@@ -174,7 +202,8 @@ export async function drillF(check: Check, opts: { keep: boolean }): Promise<voi
       dataDir,
       env: {},
       logFile,
-      command: ['script', '-qfec', 'npm start', '/dev/null'],
+      // As an interactive shell runs it: npm in a process group of its own, the terminal's foreground one.
+      command: ['script', '-qfec', 'exec npm start', '/dev/null'],
     });
     // Lines as a person sees them: without colours, from the first log line to the ready line.
     const lines = f0.lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r/g, ''));
@@ -200,17 +229,41 @@ export async function drillF(check: Check, opts: { keep: boolean }): Promise<voi
         (json.length ? `; JSON lines ${json.length}` : '') +
         (chatter.length ? `; Nest chatter ${chatter.length}` : ''),
     );
+    // Ctrl-C: the terminal sends SIGINT to its foreground process group, npm's (npm and the
+    // service; the embedded PostgreSQL runs in a group of its own), with an upload still arriving.
     const npm = descendantsOf(f0.pid).find((p) => /^npm start/.test(p.cmd));
+    const postmaster = readPostmasterPid(dataDir);
+    const bogus = 'grant_type=client_credentials&client_id=nobody&client_secret=nothing';
+    let finish!: () => void;
+    const upload = send(f0.port, 'POST', '/api/v1/auth/token', {
+      body: bogus,
+      hold: (req) => {
+        req.write(bogus.slice(0, 20));
+        finish = () => req.end(bogus.slice(20));
+      },
+    });
+    await sleep(300);
     const t = now();
-    if (npm) process.kill(npm.pid, 'SIGTERM');
-    else f0.signal('SIGTERM');
+    if (npm) process.kill(-npm.pid, 'SIGINT');
+    await sleep(300);
+    finish();
     const exit = await Promise.race([f0.exited(), sleep(30_000).then(() => null)]);
-    if (!exit) f0.killGroupSync();
+    if (!exit) {
+      for (const p of descendantsOf(f0.pid)) killQuietly(p.pid);
+      f0.killGroupSync();
+    }
+    const up = await upload;
+    await sleep(200);
     check(
       'f0',
-      'SIGTERM to npm at a terminal: stopped in order, exit status 0',
-      !!npm && exit?.code === 0 && f0.grep(/stopped on SIGTERM/).length === 1,
-      `npm ${npm ? `pid ${npm.pid}` : 'not found under script'}; exit ${exit ? `${exit.code}/${exit.signal}` : 'none within 30 s'} ${fmtMs(now() - t)} after SIGTERM`,
+      'Ctrl-C at the terminal (SIGINT to npm and the service): the upload in flight is answered, the database still there; stopped in order, exit 0, nothing left',
+      !!npm &&
+        exit?.code === 0 &&
+        f0.grep(/stopped on SIGINT/).length === 1 &&
+        up.status === 401 &&
+        !processAlive(postmaster),
+      `npm ${npm ? `pid ${npm.pid}` : 'not found under script'}; the upload (an unknown client): ${up.status ?? up.error}; ` +
+        `exit ${exit ? `${exit.code}/${exit.signal}` : 'none within 30 s'} ${fmtMs(now() - t)} after SIGINT; postmaster ${processAlive(postmaster) ? 'alive' : 'gone'}`,
     );
   } else {
     log('  f0: skipped: `script` (util-linux) is not installed, so there is no terminal to run at');
@@ -257,9 +310,11 @@ export async function drillF(check: Check, opts: { keep: boolean }): Promise<voi
   const creds = await createClient(api, admin, org.id, 'drill f');
   await stopInFlight(check, 'f1', svc, creds, { label: 'npm start', target: svc.pid, dataDir });
 
-  // f2, f3: restarts with nothing changed.
+  // f2, f3: restarts with nothing changed. The last one is stopped by SIGTERM to the whole process
+  // group (npm and the service both get it: npm passes its own on, the second one is ignored).
   const restarts: number[] = [];
-  const recompiled: string[] = [];
+  const problems: string[] = [];
+  let groupStop = '';
   for (let i = 0; i < 3; i++) {
     svc = await ServiceProcess.start({
       name: 'npm start',
@@ -271,24 +326,33 @@ export async function drillF(check: Check, opts: { keep: boolean }): Promise<voi
       readyPollMs: 20,
     });
     restarts.push(svc.readyMs);
-    if (compiled(svc)) recompiled.push(`restart ${i + 1}`);
-    if (i === 0)
+    if (compiled(svc)) problems.push(`restart ${i + 1} compiled`);
+    if (i === 0) {
       await stopInFlight(check, 'f2', svc, creds, {
         label: 'npm start',
         target: svc.pid,
         dataDir,
         secondSignalAfterMs: 30,
       });
-    else {
-      const exit = await svc.stop('SIGTERM', 30_000);
-      if (exit.code !== 0) recompiled.push(`restart ${i + 1} exited ${exit.code}/${exit.signal}`);
+      continue;
     }
+    const postmaster = readPostmasterPid(dataDir);
+    if (i === 2) process.kill(-svc.pid, 'SIGTERM');
+    const exit = await svc.stop('SIGTERM', 30_000);
+    await sleep(200);
+    const stopped = svc.grep(/stopped on SIGTERM/).length === 1;
+    if (exit.code !== 0 || !stopped || processAlive(postmaster))
+      problems.push(
+        `restart ${i + 1}: exit ${exit.code}/${exit.signal}, stopped line ${stopped}, postmaster ${processAlive(postmaster) ? 'alive' : 'gone'}`,
+      );
+    if (i === 2)
+      groupStop = `exit ${exit.code}/${exit.signal}, ${svc.grep(/SIGTERM ignored/).length} repeat logged as ignored`;
   }
   check(
     'f3',
-    'a restart with nothing changed compiles nothing (dist/ fingerprint untouched) and stops with 0',
-    recompiled.length === 0 && stampMtime() === builtAt,
-    `ready ${restarts.map((ms) => fmtMs(ms)).join(', ')} after \`npm start\`${recompiled.length ? `; ${recompiled.join(', ')}` : ''}`,
+    'restarts with nothing changed compile nothing (dist/ fingerprint untouched) and stop with 0, the last on SIGTERM to the whole process group',
+    problems.length === 0 && stampMtime() === builtAt,
+    `ready ${restarts.map((ms) => fmtMs(ms)).join(', ')} after \`npm start\`; group SIGTERM: ${groupStop}${problems.length ? `; ${problems.join('; ')}` : ''}`,
   );
 
   // f4: the systemd unit.
@@ -374,7 +438,7 @@ async function stopInFlight(
   }).toString();
   const port = svc.port;
   const pgid = svc.pid;
-  const postmasterPid = Number(readFileSync(join(o.dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const postmasterPid = readPostmasterPid(o.dataDir);
 
   // In flight: uploads whose bodies are still arriving (their rest goes out after the signal), and
   // token requests (an argon2 verification each, ~90 ms, four at a time).
@@ -457,14 +521,7 @@ async function stopInFlight(
   );
   await sleep(200);
   const left = processGroupMembers(pgid);
-  const pgAlive = (() => {
-    try {
-      process.kill(postmasterPid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const pgAlive = processAlive(postmasterPid);
   check(
     drill,
     'afterwards the port refuses connections and nothing is left running (embedded PostgreSQL stopped)',

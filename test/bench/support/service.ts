@@ -216,17 +216,30 @@ export class ServiceProcess {
     return this.exitPromise;
   }
 
-  /** kill -9 of the whole process group: the node process and its embedded PostgreSQL (a crash of the host). */
+  /** kill -9 of the service's process group and of its embedded PostgreSQL (a crash of the host). */
   async kill9Group(): Promise<ExitInfo> {
     this.killGroupSync();
     return this.exitPromise;
   }
 
+  /**
+   * SIGKILL to the service's process group and to its embedded PostgreSQL, which runs in a process
+   * group of its own (its postmaster.pid names it).
+   */
   killGroupSync(): void {
+    let postmaster = 0;
     try {
-      process.kill(-this.pid, 'SIGKILL');
+      postmaster = Number(readFileSync(join(this.dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     } catch {
-      // already gone
+      // no embedded PostgreSQL running
+    }
+    for (const target of [-this.pid, postmaster]) {
+      if (!Number.isInteger(target) || target === 0) continue;
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
   }
 
