@@ -517,9 +517,16 @@ async function stopInFlight(
   const ignored = svc.grep(/already stopping \(\d+ request\(s\) in flight\): SIGTERM ignored/).length;
   check(
     drill,
-    `the log has one "stopping on SIGTERM" and one "stopped on SIGTERM"${second ? `, and the second SIGTERM (${o.secondSignalAfterMs} ms later) logged as ignored` : ''}`,
-    takenLine.length === 1 && svc.grep(/stopped on SIGTERM/).length === 1 && ignored === (second ? 1 : 0),
-    `stopping ×${takenLine.length}, stopped ×${svc.grep(/stopped on SIGTERM/).length}, ignored ×${ignored}`,
+    `the log has one "stopping on SIGTERM" and one "stopped on SIGTERM"${second ? `; the second SIGTERM (${o.secondSignalAfterMs} ms later) is at most logged as ignored` : ''}`,
+    takenLine.length === 1 &&
+      svc.grep(/stopped on SIGTERM/).length === 1 &&
+      (second ? ignored <= 1 : ignored === 0),
+    `stopping ×${takenLine.length}, stopped ×${svc.grep(/stopped on SIGTERM/).length}, ignored ×${ignored}` +
+      // A signal that comes while the same one is still pending is not queued (POSIX): when npm or
+      // node is slow to run its handler, the two SIGTERMs reach the service as one.
+      (second && ignored === 0
+        ? ' (the two signals arrived as one: npm or node had not yet handled the first)'
+        : ''),
   );
   await sleep(200);
   const left = processGroupMembers(pgid);
