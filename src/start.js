@@ -15,7 +15,7 @@ const { build, isBuildCurrent } = require('./build.js');
 require('node:module').enableCompileCache?.();
 
 if (!isBuildCurrent()) {
-  process.stderr.write('dist/ does not match the sources: compiling them first (npm run build)\n');
+  process.stderr.write('dist/ was not built from these sources: compiling them first (npm run build)\n');
   const status = build();
   if (status !== 0) process.exit(status);
 }

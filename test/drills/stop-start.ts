@@ -193,7 +193,7 @@ export async function drillF(check: Check, opts: { keep: boolean }): Promise<voi
   const stamp = join(REPO_ROOT, 'dist', '.sources.sha256');
   const stampMtime = () => (existsSync(stamp) ? statSync(stamp).mtimeMs : -1);
   const builtAt = stampMtime();
-  const compiled = (svc: ServiceProcess) => svc.grep(/does not match the sources: compiling/).length > 0;
+  const compiled = (svc: ServiceProcess) => svc.grep(/was not built from these sources: compiling/).length > 0;
 
   // f0: at a terminal, with no administrator configured.
   if (spawnSync('script', ['--version']).status === 0) {
