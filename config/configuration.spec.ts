@@ -59,6 +59,21 @@ describe('loadConfig', () => {
     expect(problems({ DATA_KEYRING: `a:${k1},a:${k2}`, BLIND_INDEX_KEY: blind }).join('\n')).toMatch(/listed twice/);
   });
 
+  it('reads LOG_FORMAT as json or pretty and names a bad value in one clear line', () => {
+    expect(loadConfig({}).logFormat).toBeUndefined();
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    try {
+      loadConfig({ LOG_FORMAT: 'xml' });
+      throw new Error('should have failed');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).lines).toEqual([
+        'Invalid environment variable LOG_FORMAT="xml": must be json or pretty (unset: pretty on a terminal, JSON otherwise)',
+      ]);
+    }
+  });
+
   it('requires the bootstrap username and password together', () => {
     expect(() => loadConfig({ BOOTSTRAP_ADMIN_USERNAME: 'admin' })).toThrow(ConfigError);
   });

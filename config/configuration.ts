@@ -45,6 +45,8 @@ export interface AppConfig {
   dataDir: string;
   embeddedPgPort?: number;
   logLevel: string;
+  /** Set by LOG_FORMAT; undefined means: pretty when standard output is a terminal, else JSON. */
+  logFormat?: 'json' | 'pretty';
   bootstrapAdmin?: { username: string; password: string };
   jwt: { issuer: string; audience: string; accessTokenTtlSeconds: number; signingKeyPem?: string; principalCacheSeconds: number };
   auditSigningKeyPem?: string;
@@ -186,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: resolve(vars.DATA_DIR ?? '.data'),
     embeddedPgPort: vars.EMBEDDED_PG_PORT,
     logLevel: vars.LOG_LEVEL ?? 'info',
+    logFormat: vars.LOG_FORMAT,
     bootstrapAdmin:
       vars.BOOTSTRAP_ADMIN_USERNAME && vars.BOOTSTRAP_ADMIN_PASSWORD
         ? { username: vars.BOOTSTRAP_ADMIN_USERNAME, password: vars.BOOTSTRAP_ADMIN_PASSWORD }

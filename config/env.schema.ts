@@ -37,6 +37,10 @@ export class EnvironmentVariables {
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
+  /** `json` (one JSON object a line) or `pretty` (for people); unset: pretty when standard output is a terminal, else JSON. */
+  @IsOptional() @IsIn(['json', 'pretty'], { message: 'must be json or pretty (unset: pretty on a terminal, JSON otherwise)' })
+  LOG_FORMAT?: 'json' | 'pretty';
+
   @IsOptional() @IsString() @Matches(/^[a-zA-Z0-9._-]{3,64}$/, { message: 'must be 3-64 letters, digits, dot, dash or underscore' })
   BOOTSTRAP_ADMIN_USERNAME?: string;
 

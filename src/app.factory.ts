@@ -6,12 +6,15 @@ import helmet from 'helmet';
 import express from 'express';
 import { consoleDir } from './console/render.service';
 import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { ClsMiddleware } from 'nestjs-cls';
 import type { Request } from 'express';
 import { AppConfig } from '../config/configuration';
 import { AppModule } from './app.module';
 import { bodyParsing } from './common/body-parsers';
+import { QuietNestLogger } from './common/logging';
 import { requestId } from './common/request-id';
+import type { HttpDrain } from './common/shutdown';
 import { createValidationPipe } from './common/validation';
 import { setProblemBase } from './common/problem';
 import { MetricsService } from './metrics/metrics.service';
@@ -21,8 +24,10 @@ import { finishDocument } from './common/openapi';
 export const API_PREFIX = 'api/v1';
 
 export interface CreateAppOptions {
-  /** Extra destination for the JSON log lines (tests capture them). */
-  logStream?: NodeJS.WritableStream;
+  /** Where the log lines go (`main.ts`: standard output in the chosen format; tests capture them). */
+  logStream?: DestinationStream;
+  /** Counts requests in flight and refuses new ones once stopping (`main.ts` stops through it). */
+  drain?: HttpDrain;
 }
 
 /** Builds the fully configured application; `main.ts` and the e2e tests share it. */
@@ -32,7 +37,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new QuietNestLogger(app.get(Logger)));
   app.flushLogs();
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
@@ -40,6 +45,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   app.set('etag', false);
   setProblemBase(config.problemBaseUrl);
   app.use(requestId);
+  if (opts.drain) app.use(opts.drain.middleware);
   app.use(app.get(MetricsService).middleware);
   app.use(
     new ClsMiddleware({
@@ -90,26 +96,21 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   });
   app.useGlobalPipes(createValidationPipe());
 
-  const document = finishDocument(
-    SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('Offender-information exchange (再犯防止施策番号109 情報連携)')
-        .setDescription(
-          'Controlled exchange of release information between correctional facilities, probation offices and local governments. ' +
-            'Every error is RFC 9457 problem details (application/problem+json). Each route states the roles or scopes it allows.',
-        )
-        .setVersion('1.0')
-        // Not open source: the package is UNLICENSED (npm's word for "no licence is granted").
-        .setLicense('Proprietary (UNLICENSED): no licence is granted', 'https://docs.npmjs.com/cli/v10/configuring-npm/package-json#license')
-        .addServer('/', 'This service: the paths are absolute from the origin that serves this document.')
-        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT (ES256)' })
-        .addSecurityRequirements('bearer')
-        .build(),
-      { extraModels: [ProblemDetailsDto] },
-    ),
-  );
-  SwaggerModule.setup('api/docs', app, document, {
+  const openApi = new DocumentBuilder()
+    .setTitle('Offender-information exchange (再犯防止施策番号109 情報連携)')
+    .setDescription(
+      'Controlled exchange of release information between correctional facilities, probation offices and local governments. ' +
+        'Every error is RFC 9457 problem details (application/problem+json). Each route states the roles or scopes it allows.',
+    )
+    .setVersion('1.0')
+    // Not open source: the package is UNLICENSED (npm's word for "no licence is granted").
+    .setLicense('Proprietary (UNLICENSED): no licence is granted', 'https://docs.npmjs.com/cli/v10/configuring-npm/package-json#license')
+    .addServer('/', 'This service: the paths are absolute from the origin that serves this document.')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT (ES256)' })
+    .addSecurityRequirements('bearer')
+    .build();
+  // Built on the first request for it, not at start.
+  SwaggerModule.setup('api/docs', app, () => finishDocument(SwaggerModule.createDocument(app, openApi, { extraModels: [ProblemDetailsDto] })), {
     jsonDocumentUrl: 'api/docs-json',
     swaggerOptions: { persistAuthorization: false },
   });

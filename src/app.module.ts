@@ -1,14 +1,15 @@
 import { DynamicModule, Module, OnApplicationShutdown, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import Redis from 'ioredis';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type Redis from 'ioredis';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { Request } from 'express';
+import type { DestinationStream } from 'pino';
 import { APP_CONFIG } from '../config/configuration';
 import type { AppConfig } from '../config/configuration';
 import { AuditModule } from './audit/audit.module';
@@ -35,8 +36,22 @@ import { ProblemsModule } from './problems/problems.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { ErasureModule } from './erasure/erasure.module';
 
-function withStream<T>(options: T, stream?: NodeJS.WritableStream): T | [T, NodeJS.WritableStream] {
+function withStream<T>(options: T, stream?: DestinationStream): T | [T, DestinationStream] {
   return stream ? [options, stream] : options;
+}
+
+/**
+ * With REDIS_URL, the client and the throttler storage over it. Their modules are loaded only then:
+ * they cost start-up time for nothing otherwise.
+ */
+function redisThrottling(url?: string): { redis?: Redis; storage?: ThrottlerStorage } {
+  if (!url) return {};
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { default: IORedis } = require('ioredis') as typeof import('ioredis');
+  const { ThrottlerStorageRedisService } = require('@nest-lab/throttler-storage-redis') as typeof import('@nest-lab/throttler-storage-redis');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const redis = new IORedis(url, { keyPrefix: 'oie:throttle:', maxRetriesPerRequest: 2 });
+  return { redis, storage: new ThrottlerStorageRedisService(redis) };
 }
 
 /** Closes the shared Redis connection (rate-limit counters) when the application shuts down. */
@@ -50,8 +65,8 @@ class RedisConnection implements OnApplicationShutdown {
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, opts: { logStream?: NodeJS.WritableStream } = {}): DynamicModule {
-    const redis = config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: 'oie:throttle:', maxRetriesPerRequest: 2 }) : undefined;
+  static forRoot(config: AppConfig, opts: { logStream?: DestinationStream } = {}): DynamicModule {
+    const { redis, storage } = redisThrottling(config.redisUrl);
     return {
       module: AppModule,
       imports: [
@@ -88,7 +103,7 @@ export class AppModule {
         }),
         ThrottlerModule.forRoot({
           // With REDIS_URL the counters live in Redis, so every instance shares one limit.
-          storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+          storage,
           throttlers: [
             { name: 'auth', ttl: 60_000, limit: config.rateLimits.authPerMinute, skipIf: notInBucket('auth') },
             { name: 'requests', ttl: 60_000, limit: config.rateLimits.requestsPerMinute, skipIf: notInBucket('requests') },

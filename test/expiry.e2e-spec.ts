@@ -1,4 +1,5 @@
 import { ExpiryService } from '../src/scheduler/expiry.service';
+import { SchedulerService } from '../src/scheduler/scheduler.service';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, World } from './support/exchange-fixtures';
 import { API, bearer, createTestApp, TestApp } from './support/test-app';
 
@@ -58,6 +59,8 @@ describe('scheduled expiry', () => {
   it('runs the sweep through pg-boss once a minute when the scheduler is on', async () => {
     const s = await createTestApp({ SCHEDULER_ENABLED: 'true' });
     try {
+      // It starts in the background (readiness does not wait for it).
+      await s.app.get(SchedulerService).started;
       const schedules = await s.db.query(`SELECT name, cron FROM pgboss.schedule`);
       expect(schedules.rows).toEqual([{ name: 'expiry-sweep', cron: '* * * * *' }]);
     } finally {

@@ -17,7 +17,8 @@ import { dataSourceOptions, migrateUnderLock } from './data-source';
       dataSourceFactory: async (options) => {
         const ds = await new DataSource(options!).initialize();
         const ran = await migrateUnderLock(ds);
-        if (ran > 0) new Logger('Database').log(`applied ${ran} migration(s)`);
+        const all = ds.migrations.length;
+        new Logger('Database').log(ran > 0 ? `applied ${ran} migration(s); ${all} in all` : `schema up to date (${all} migrations applied)`);
         return ds;
       },
     }),

