@@ -80,7 +80,7 @@ describe('stopping: the drain', () => {
   beforeAll(async () => {
     t = await createTestApp({}, { drain });
     drain.track(t.app.getHttpServer());
-    await t.app.listen(0, '127.0.0.1');
+    // createTestApp already listens on 127.0.0.1.
     port = (t.app.getHttpServer().address() as AddressInfo).port;
     const admin = (await signIn(t, ADMIN.username, ADMIN.password)).token;
     const org = await createOrg(t, admin, { kind: 'municipality', name: '堺市', localGovernmentCode: '271403' });
