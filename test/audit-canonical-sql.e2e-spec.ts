@@ -1,13 +1,12 @@
 /**
- * The leaf bytes PostgreSQL builds for the verifier (LEAF_PARTS_SQL, streamed by binary COPY) must
- * be exactly the canonical JSON the sealer hashes (canonicalLeafJson over the row as the pg driver
- * parses it). Checked over random and hostile events: non-ASCII, control characters, surrogate
+ * The leaf bytes the verifier writes from binary COPY rows (LeafRowReader) must be exactly the
+ * canonical JSON the sealer hashes (canonicalLeafJson over the row as the pg driver parses it). Checked over random and hostile events: non-ASCII, control characters, surrogate
  * pairs, quotes, backslashes, U+2028, numbers, nulls and nested `details`.
  */
 import * as fc from 'fast-check';
 import { Client } from 'pg';
-import { canonicalDetails, canonicalLeafJson, hashLeafEvent, LEAF_COLUMNS, LEAF_PARTS_SQL, LeafRow, toLeafEvent } from '../src/audit/leaf';
-import { checkLeavesByCopy } from '../src/audit/leaf-copy';
+import { canonicalLeafJson, hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from '../src/audit/leaf';
+import { checkLeavesByCopy, copyLeafRows, copyLeavesSql } from '../src/audit/leaf-copy';
 
 const hostile = fc.constantFrom('"', '\\', '\\"', '\u0001', '\u001f', '\u007f', '\u0080', '\u2028', '\u2029', '\ud83d\ude00', '\uffff', '\ue000', 'é', '\n\t\r\b\f', '</script>', '\\u0041', ' ', '');
 const text = fc
@@ -21,6 +20,7 @@ const details: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   object: fc.dictionary(key, tie('value'), { maxKeys: 5 }),
 })).value;
 const event = fc.record({
+  id: fc.option(fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }), { nil: null }),
   occurredAt: fc.tuple(fc.integer({ min: 1, max: 9999 }), fc.integer({ min: 0, max: 10 ** 12 })),
   actorType: nullableText,
   actorId: nullableText,
@@ -36,7 +36,7 @@ const event = fc.record({
   details: fc.option(details, { nil: null }),
 });
 
-describe('PostgreSQL-built leaf JSON', () => {
+describe('leaf JSON written from binary COPY rows', () => {
   let db: Client;
 
   beforeAll(async () => {
@@ -57,23 +57,33 @@ describe('PostgreSQL-built leaf JSON', () => {
       fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 20 }), async (events) => {
         runs++;
         await db.query('TRUNCATE audit_events');
+        const ids = new Set<bigint>();
         for (const [i, e] of events.entries()) {
           const detailsJson = e.details === null ? null : JSON.stringify(e.details);
           if (detailsJson?.includes('\\u0000')) continue; // jsonb refuses \u0000
+          const id = e.id === null || ids.has(e.id) ? null : e.id;
+          if (id !== null) ids.add(id);
           await db.query(
-            `INSERT INTO audit_events (occurred_at, actor_type, actor_id, organization_id, action, resource_type, resource_id, record_id, outcome, reason_code, request_id, source_ip, details, leaf_index)
-             VALUES (make_timestamptz($1, 1, 1, 0, 0, 0, 'UTC') + make_interval(secs => $2::bigint / 1e6), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15)`,
-            [e.occurredAt[0], e.occurredAt[1], e.actorType, e.actorId, e.organizationId, e.action, e.resourceType, e.resourceId, e.recordId, e.outcome, e.reasonCode, e.requestId, e.sourceIp, detailsJson, i],
+            `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, organization_id, action, resource_type, resource_id, record_id, outcome, reason_code, request_id, source_ip, details, leaf_index)
+             VALUES (coalesce($16::bigint, nextval('audit_events_id_seq')), make_timestamptz($1, 1, 1, 0, 0, 0, 'UTC') + make_interval(secs => $2::bigint / 1e6), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15)`,
+            [e.occurredAt[0], e.occurredAt[1], e.actorType, e.actorId, e.organizationId, e.action, e.resourceType, e.resourceId, e.recordId, e.outcome, e.reasonCode, e.requestId, e.sourceIp, detailsJson, i, id === null ? null : String(id)],
           );
         }
         // What the sealer hashes: the row as the driver parses it (jsonb through JSON.parse).
         const expected = (await db.query<LeafRow>(`SELECT ${LEAF_COLUMNS} FROM audit_events a ORDER BY a.leaf_index`)).rows;
-        const parts = (await db.query<{ head: string; details: string | null; mid: string; tail: string; leaf_index: string }>(`SELECT ${LEAF_PARTS_SQL} FROM audit_events a ORDER BY a.leaf_index`)).rows;
-        expect(parts).toHaveLength(expected.length);
+        const written: { index: number; json: string; other: string }[] = [];
+        await copyLeafRows(db, copyLeavesSql(0, 1000), (r) => {
+          const json = r.leafBytes(r.index).toString('utf8');
+          const other = r.leafBytes(r.index + 1000).toString('utf8');
+          written.push({ index: r.index, json, other });
+        });
+        expect(written).toHaveLength(expected.length);
         for (const [i, row] of expected.entries()) {
           const at = Number(row.leaf_index);
-          const p = parts[i]!;
-          expect(`${p.head}${canonicalDetails(p.details)}${p.mid}${at}${p.tail}`).toBe(canonicalLeafJson(toLeafEvent(row, at)));
+          expect(written[i]!.index).toBe(at);
+          expect(written[i]!.json).toBe(`\u0000${canonicalLeafJson(toLeafEvent(row, at))}`);
+          // the same event as if sealed elsewhere (how a moved event is found)
+          expect(written[i]!.other).toBe(`\u0000${canonicalLeafJson(toLeafEvent(row, at + 1000))}`);
           await db.query('UPDATE audit_events SET leaf_hash = $1 WHERE leaf_index = $2', [hashLeafEvent(toLeafEvent(row, at)), at]);
         }
         const n = expected.length;

@@ -111,34 +111,6 @@ export function hashLeafEvent(e: LeafEvent): Hash {
   return sha256(`\u0000${canonicalLeafJson(e)}`);
 }
 
-/** A nullable column as the JSON value JSON.stringify gives (PostgreSQL's json string escaping is the same: see leafPartsSql). */
-const jsonOrNull = (col: string) => `coalesce(to_json(${col})::text, 'null')`;
-/** A nullable column whose text is digits, hex and hyphens only (bigint, uuid): quoted as is. */
-const quotedOrNull = (col: string) => `coalesce('"' || ${col}::text || '"', 'null')`;
-
-/**
- * SELECT list that yields, from audit_events `a`, the canonical leaf JSON (canonicalLeafJson) in
- * pieces built by PostgreSQL, so that a verifier hashes bytes without turning columns into JS values:
- * `head` ‖ canonicalJson(details) ‖ `mid` ‖ leaf index ‖ `tail`, with `details` the jsonb as text
- * (or NULL), then `leaf_index` and `leaf_hash`.
- *
- * Why the bytes are those of JSON.stringify: to_json(text) escapes with PostgreSQL's escape_json,
- * which writes \b \f \n \r \t \" \\ and \u00xx (lower-case hex) for the other characters below
- * U+0020 and nothing else, exactly like JSON.stringify; PostgreSQL text is valid UTF-8 without NUL
- * (no lone surrogates, which JSON.stringify would escape), and the connection's encoding is UTF-8.
- * Member order is RFC 8785's (these keys are ASCII). `details` is NOT canonicalised here (jsonb's
- * key order and numeric formatting are not RFC 8785's): the caller does it with canonicalJson.
- * test/audit-canonical-sql.e2e-spec.ts checks the equality over random and hostile events.
- */
-export const LEAF_PARTS_SQL = `'{"action":' || ${jsonOrNull('a.action')} || ',"actorId":' || ${jsonOrNull('a.actor_id')} || ',"actorType":' || ${jsonOrNull('a.actor_type')} || ',"details":' AS head,
-  a.details::text AS details,
-  ',"id":' || ${quotedOrNull('a.id')} || ',"leafIndex":' AS mid,
-  ',"occurredAt":' || coalesce('"' || to_char(a.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"', 'null') || ',"organizationId":' || ${quotedOrNull('a.organization_id')}
-    || ',"outcome":' || ${jsonOrNull('a.outcome')} || ',"reasonCode":' || ${jsonOrNull('a.reason_code')} || ',"recordId":' || ${quotedOrNull('a.record_id')}
-    || ',"requestId":' || ${jsonOrNull('a.request_id')} || ',"resourceId":' || ${jsonOrNull('a.resource_id')} || ',"resourceType":' || ${jsonOrNull('a.resource_type')}
-    || ',"sourceIp":' || ${jsonOrNull('a.source_ip')} || '}' AS tail,
-  a.leaf_index, a.leaf_hash`;
-
 /** canonicalJson of a jsonb column's text (NULL and JSON null both give "null"). */
 export function canonicalDetails(text: string | null): string {
   return text === null ? 'null' : canonicalJson(JSON.parse(text));
