@@ -5,16 +5,17 @@
  * written straight from those bytes into one reused buffer and hashed there, so no column becomes
  * a JS string. A text field is copied between quotes only when it is printable ASCII without `"`
  * or `\` (where JSON.stringify is the identity); any other text goes through JSON.stringify itself.
- * `details` is the one field turned into a JS value (JSON.parse and canonicalJson, as the sealer
- * does, with a small cache of recent texts). No row is kept: memory is one row and the compact range.
+ * `details` (jsonb as text) is rewritten into its RFC 8785 form from its bytes where the shape allows
+ * (canonicalJsonbText), else turned into a JS value and written by canonicalJson, as the sealer does.
+ * No row is kept: memory is one row and the compact range.
  */
 import type { ClientBase } from 'pg';
+import { canonicalJsonbText } from './jsonb-canonical';
 import { canonicalDetails } from './leaf';
 import { sha256 } from './merkle';
 import { ChunkChecker, ChunkResult } from './verify-chunk';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
-const DETAILS_CACHE = 4096;
 
 /** The COPY columns, in this order. */
 const COLUMNS = [
@@ -88,8 +89,6 @@ export class LeafRowReader {
   private readonly s = new Int32Array(FIELDS);
   private readonly e = new Int32Array(FIELDS);
   private chunk: Buffer = this.buf;
-  private details: Buffer | null = null;
-  private readonly cache = new Map<string, Buffer>();
   /** Where the leaf index digits start in the last built bytes, how many, and the end. */
   private at = -1;
   private digitsAt = 0;
@@ -129,17 +128,6 @@ export class LeafRowReader {
     this.chunk = chunk;
     this.index = s[F_INDEX]! < 0 ? -1 : int8(chunk, s[F_INDEX]!);
     this.stored = s[F_HASH]! < 0 ? null : chunk.subarray(s[F_HASH]!, e[F_HASH]!);
-    if (s[F_DETAILS]! < 0) this.details = null;
-    else {
-      const text = chunk.toString('utf8', s[F_DETAILS]!, e[F_DETAILS]!);
-      let canon = this.cache.get(text);
-      if (!canon) {
-        canon = Buffer.from(canonicalDetails(text), 'utf8');
-        if (this.cache.size >= DETAILS_CACHE) this.cache.clear();
-        this.cache.set(text, canon);
-      }
-      this.details = canon;
-    }
     this.at = -1;
     return true;
   }
@@ -158,9 +146,9 @@ export class LeafRowReader {
   private build(at: number): void {
     const c = this.chunk, s = this.s;
     // Worst case: every byte a \u00XX escape or an invalid byte decoded as U+FFFD; keys and numbers.
-    const need = 6 * c.length + (this.details ? this.details.length : 0) + 512;
+    const need = 6 * c.length + 512;
     if (this.buf.length < need) this.buf = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-    const b = this.buf;
+    let b = this.buf;
     let p = 0;
     p = put(b, p, K.action);
     p = this.str(p, F_ACTION);
@@ -169,8 +157,20 @@ export class LeafRowReader {
     p = put(b, p, K.actorType);
     p = this.str(p, F_ACTOR_TYPE);
     p = put(b, p, K.details);
-    if (this.details) p = this.details.length < 64 ? put(b, p, this.details) : p + this.details.copy(b, p);
-    else p = put(b, p, NULL);
+    if (s[F_DETAILS]! < 0) p = put(b, p, NULL);
+    else {
+      const q = canonicalJsonbText(c, s[F_DETAILS]!, this.e[F_DETAILS]!, b, p);
+      if (q >= 0) p = q;
+      else {
+        const canon = Buffer.from(canonicalDetails(c.toString('utf8', s[F_DETAILS]!, this.e[F_DETAILS]!)), 'utf8');
+        if (b.length < p + canon.length + need) {
+          const bigger = Buffer.allocUnsafe(p + canon.length + need);
+          b.copy(bigger, 0, 0, p);
+          this.buf = b = bigger;
+        }
+        p += canon.copy(b, p);
+      }
+    }
     p = put(b, p, K.id);
     if (s[F_ID]! < 0) p = put(b, p, NULL);
     else {
