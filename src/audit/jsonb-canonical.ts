@@ -145,11 +145,23 @@ function value(src: Uint8Array, p: number, end: number, out: Uint8Array, pos: { 
       p += 2;
     }
     const n = members.length / 3;
-    const order = Array.from({ length: n }, (_, i) => i);
-    order.sort((a, b) => compareKeys(src, members[a * 3]!, members[a * 3 + 1]!, members[b * 3]!, members[b * 3 + 1]!));
+    // Insertion sort of the member triples by key (objects here are small).
+    for (let i = 1; i < n; i++) {
+      const k0 = members[i * 3]!, k1 = members[i * 3 + 1]!, v0 = members[i * 3 + 2]!;
+      let j = i - 1;
+      while (j >= 0 && compareKeys(src, members[j * 3]!, members[j * 3 + 1]!, k0, k1) > 0) {
+        members[j * 3 + 3] = members[j * 3]!;
+        members[j * 3 + 4] = members[j * 3 + 1]!;
+        members[j * 3 + 5] = members[j * 3 + 2]!;
+        j--;
+      }
+      members[j * 3 + 3] = k0;
+      members[j * 3 + 4] = k1;
+      members[j * 3 + 5] = v0;
+    }
     out[q++] = 0x7b;
     for (let j = 0; j < n; j++) {
-      const m = order[j]! * 3;
+      const m = j * 3;
       if (j > 0) out[q++] = COMMA;
       for (let i = members[m]!; i < members[m + 1]!; i++) out[q++] = src[i]!;
       out[q++] = COLON;
