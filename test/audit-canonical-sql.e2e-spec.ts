@@ -8,15 +8,52 @@ import { Client } from 'pg';
 import { canonicalLeafJson, hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from '../src/audit/leaf';
 import { checkLeavesByCopy, copyLeafRows, copyLeavesSql } from '../src/audit/leaf-copy';
 
-const hostile = fc.constantFrom('"', '\\', '\\"', '\u0001', '\u001f', '\u007f', '\u0080', '\u2028', '\u2029', '\ud83d\ude00', '\uffff', '\ue000', 'é', '\n\t\r\b\f', '</script>', '\\u0041', ' ', '');
+const hostile = fc.constantFrom(
+  '"',
+  '\\',
+  '\\"',
+  '\u0001',
+  '\u001f',
+  '\u007f',
+  '\u0080',
+  '\u2028',
+  '\u2029',
+  '\ud83d\ude00',
+  '\uffff',
+  '\ue000',
+  'é',
+  '\n\t\r\b\f',
+  '</script>',
+  '\\u0041',
+  ' ',
+  '',
+);
 const text = fc
-  .array(fc.oneof(hostile, fc.string({ unit: 'binary', maxLength: 6 }), fc.string({ maxLength: 6 })), { maxLength: 5 })
+  .array(fc.oneof(hostile, fc.string({ unit: 'binary', maxLength: 6 }), fc.string({ maxLength: 6 })), {
+    maxLength: 5,
+  })
   .map((parts) => parts.join('').replace(/\u0000/g, ''));
 const nullableText = fc.option(text, { nil: null });
-const numbers = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e21, 1e-7, 123456789012345680000, 0.1, 2 ** 53 + 2, -1.5e-300));
-const key = fc.oneof(text, hostile, fc.constantFrom('a', 'b', 'aa', 'B', '__proto__', 'é', '\ud83d\ude00', '\uffff', '10', '1'));
+const numbers = fc.oneof(
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.constantFrom(0, -0, 1e21, 1e-7, 123456789012345680000, 0.1, 2 ** 53 + 2, -1.5e-300),
+);
+const key = fc.oneof(
+  text,
+  hostile,
+  fc.constantFrom('a', 'b', 'aa', 'B', '__proto__', 'é', '\ud83d\ude00', '\uffff', '10', '1'),
+);
 const details: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fc.constant(null), fc.boolean(), numbers, text, fc.array(tie('value'), { maxLength: 4 }), tie('object')),
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constant(null),
+    fc.boolean(),
+    numbers,
+    text,
+    fc.array(tie('value'), { maxLength: 4 }),
+    tie('object'),
+  ),
   object: fc.dictionary(key, tie('value'), { maxKeys: 5 }),
 })).value;
 const event = fc.record({
@@ -66,11 +103,30 @@ describe('leaf JSON written from binary COPY rows', () => {
           await db.query(
             `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, organization_id, action, resource_type, resource_id, record_id, outcome, reason_code, request_id, source_ip, details, leaf_index)
              VALUES (coalesce($16::bigint, nextval('audit_events_id_seq')), make_timestamptz($1, 1, 1, 0, 0, 0, 'UTC') + make_interval(secs => $2::bigint / 1e6), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15)`,
-            [e.occurredAt[0], e.occurredAt[1], e.actorType, e.actorId, e.organizationId, e.action, e.resourceType, e.resourceId, e.recordId, e.outcome, e.reasonCode, e.requestId, e.sourceIp, detailsJson, i, id === null ? null : String(id)],
+            [
+              e.occurredAt[0],
+              e.occurredAt[1],
+              e.actorType,
+              e.actorId,
+              e.organizationId,
+              e.action,
+              e.resourceType,
+              e.resourceId,
+              e.recordId,
+              e.outcome,
+              e.reasonCode,
+              e.requestId,
+              e.sourceIp,
+              detailsJson,
+              i,
+              id === null ? null : String(id),
+            ],
           );
         }
         // What the sealer hashes: the row as the driver parses it (jsonb through JSON.parse).
-        const expected = (await db.query<LeafRow>(`SELECT ${LEAF_COLUMNS} FROM audit_events a ORDER BY a.leaf_index`)).rows;
+        const expected = (
+          await db.query<LeafRow>(`SELECT ${LEAF_COLUMNS} FROM audit_events a ORDER BY a.leaf_index`)
+        ).rows;
         const written: { index: number; json: string; other: string }[] = [];
         await copyLeafRows(db, copyLeavesSql(0, 1000), (r) => {
           const json = r.leafBytes(r.index).toString('utf8');
@@ -84,7 +140,10 @@ describe('leaf JSON written from binary COPY rows', () => {
           expect(written[i]!.json).toBe(`\u0000${canonicalLeafJson(toLeafEvent(row, at))}`);
           // the same event as if sealed elsewhere (how a moved event is found)
           expect(written[i]!.other).toBe(`\u0000${canonicalLeafJson(toLeafEvent(row, at + 1000))}`);
-          await db.query('UPDATE audit_events SET leaf_hash = $1 WHERE leaf_index = $2', [hashLeafEvent(toLeafEvent(row, at)), at]);
+          await db.query('UPDATE audit_events SET leaf_hash = $1 WHERE leaf_index = $2', [
+            hashLeafEvent(toLeafEvent(row, at)),
+            at,
+          ]);
         }
         const n = expected.length;
         const { result, rows } = await checkLeavesByCopy(db, 0, n, [n]);
@@ -99,9 +158,18 @@ describe('leaf JSON written from binary COPY rows', () => {
 
   it('names the first leaf whose event differs from its sealed hash', async () => {
     await db.query('TRUNCATE audit_events');
-    for (let i = 0; i < 5; i++) await db.query(`INSERT INTO audit_events (occurred_at, actor_type, action, resource_type, outcome, details, leaf_index) VALUES (now(), 'user', 'x', 'y', 'success', '{"b": 1, "a": [1.50, "é"]}', $1)`, [i]);
-    const rows = (await db.query<LeafRow>(`SELECT ${LEAF_COLUMNS} FROM audit_events a ORDER BY a.leaf_index`)).rows;
-    for (const row of rows) await db.query('UPDATE audit_events SET leaf_hash = $1 WHERE leaf_index = $2', [hashLeafEvent(toLeafEvent(row, Number(row.leaf_index))), row.leaf_index]);
+    for (let i = 0; i < 5; i++)
+      await db.query(
+        `INSERT INTO audit_events (occurred_at, actor_type, action, resource_type, outcome, details, leaf_index) VALUES (now(), 'user', 'x', 'y', 'success', '{"b": 1, "a": [1.50, "é"]}', $1)`,
+        [i],
+      );
+    const rows = (await db.query<LeafRow>(`SELECT ${LEAF_COLUMNS} FROM audit_events a ORDER BY a.leaf_index`))
+      .rows;
+    for (const row of rows)
+      await db.query('UPDATE audit_events SET leaf_hash = $1 WHERE leaf_index = $2', [
+        hashLeafEvent(toLeafEvent(row, Number(row.leaf_index))),
+        row.leaf_index,
+      ]);
     expect((await checkLeavesByCopy(db, 0, 5, [])).result.failure).toBeUndefined();
     await db.query(`UPDATE audit_events SET details = '{"b": 1, "a": [1.5, "e"]}' WHERE leaf_index = 3`);
     const { result } = await checkLeavesByCopy(db, 0, 5, []);

@@ -15,7 +15,11 @@
  *     form; any other number (fraction, more digits, -0) answers -1.
  */
 
-const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a, SPACE = 0x20;
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  COMMA = 0x2c,
+  COLON = 0x3a,
+  SPACE = 0x20;
 
 /** Index just after the string token starting at `p` (on its opening quote). */
 function skipString(src: Uint8Array, p: number, end: number): number {
@@ -76,7 +80,13 @@ function compareKeys(src: Uint8Array, a0: number, a1: number, b0: number, b1: nu
  * Writes the canonical form of the value at src[p…] into out at q. Answers [after value in src,
  * after output] through `pos`, or false when the value needs the general path.
  */
-function value(src: Uint8Array, p: number, end: number, out: Uint8Array, pos: { p: number; q: number }): boolean {
+function value(
+  src: Uint8Array,
+  p: number,
+  end: number,
+  out: Uint8Array,
+  pos: { p: number; q: number },
+): boolean {
   let q = pos.q;
   const c = src[p]!;
   if (c === QUOTE) {
@@ -147,7 +157,9 @@ function value(src: Uint8Array, p: number, end: number, out: Uint8Array, pos: { 
     const n = members.length / 3;
     // Insertion sort of the member triples by key (objects here are small).
     for (let i = 1; i < n; i++) {
-      const k0 = members[i * 3]!, k1 = members[i * 3 + 1]!, v0 = members[i * 3 + 2]!;
+      const k0 = members[i * 3]!,
+        k1 = members[i * 3 + 1]!,
+        v0 = members[i * 3 + 2]!;
       let j = i - 1;
       while (j >= 0 && compareKeys(src, members[j * 3]!, members[j * 3 + 1]!, k0, k1) > 0) {
         members[j * 3 + 3] = members[j * 3]!;
@@ -200,7 +212,13 @@ function value(src: Uint8Array, p: number, end: number, out: Uint8Array, pos: { 
  * Writes canonicalJson(JSON.parse(jsonb text in src[start, end))) into out at `at` and answers where
  * it ends, or -1 when the text is outside the shapes handled here. out needs end - start bytes free.
  */
-export function canonicalJsonbText(src: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
+export function canonicalJsonbText(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  at: number,
+): number {
   const pos = { p: start, q: at };
   if (start >= end || !value(src, start, end, out, pos) || pos.p !== end) return -1;
   return pos.q;

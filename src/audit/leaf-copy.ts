@@ -36,8 +36,22 @@ const COLUMNS = [
   'a.source_ip',
   'a.details::text',
 ] as const;
-const F_INDEX = 0, F_HASH = 1, F_ID = 2, F_OCCURRED = 3, F_ACTOR_TYPE = 4, F_ACTOR_ID = 5, F_ORG = 6, F_ACTION = 7, F_RES_TYPE = 8, F_RES_ID = 9,
-  F_RECORD = 10, F_OUTCOME = 11, F_REASON = 12, F_REQUEST = 13, F_IP = 14, F_DETAILS = 15;
+const F_INDEX = 0,
+  F_HASH = 1,
+  F_ID = 2,
+  F_OCCURRED = 3,
+  F_ACTOR_TYPE = 4,
+  F_ACTOR_ID = 5,
+  F_ORG = 6,
+  F_ACTION = 7,
+  F_RES_TYPE = 8,
+  F_RES_ID = 9,
+  F_RECORD = 10,
+  F_OUTCOME = 11,
+  F_REASON = 12,
+  F_REQUEST = 13,
+  F_IP = 14,
+  F_DETAILS = 15;
 const FIELDS = COLUMNS.length;
 
 export function copyLeavesSql(start: number, end: number): string {
@@ -101,7 +115,8 @@ export class LeafRowReader {
   row(chunk: Buffer): boolean {
     let off = 0;
     if (!this.header) {
-      if (chunk.length < 19 || !chunk.subarray(0, 11).equals(SIGNATURE)) throw new Error('COPY: not a binary COPY stream');
+      if (chunk.length < 19 || !chunk.subarray(0, 11).equals(SIGNATURE))
+        throw new Error('COPY: not a binary COPY stream');
       off = 19 + chunk.readInt32BE(15);
       this.header = true;
       if (off >= chunk.length) return false;
@@ -110,7 +125,8 @@ export class LeafRowReader {
     off += 2;
     if (n === -1) return false; // trailer
     if (n !== FIELDS) throw new Error(`COPY: ${n} fields in a row`);
-    const s = this.s, e = this.e;
+    const s = this.s,
+      e = this.e;
     for (let f = 0; f < FIELDS; f++) {
       const len = (chunk[off]! << 24) | (chunk[off + 1]! << 16) | (chunk[off + 2]! << 8) | chunk[off + 3]!; // int32, -1 for NULL
       off += 4;
@@ -144,7 +160,8 @@ export class LeafRowReader {
   }
 
   private build(at: number): void {
-    const c = this.chunk, s = this.s;
+    const c = this.chunk,
+      s = this.s;
     // Worst case: every byte a \u00XX escape or an invalid byte decoded as U+FFFD; keys and numbers.
     const need = 6 * c.length + 512;
     if (this.buf.length < need) this.buf = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
@@ -162,7 +179,10 @@ export class LeafRowReader {
       const q = canonicalJsonbText(c, s[F_DETAILS]!, this.e[F_DETAILS]!, b, p);
       if (q >= 0) p = q;
       else {
-        const canon = Buffer.from(canonicalDetails(c.toString('utf8', s[F_DETAILS]!, this.e[F_DETAILS]!)), 'utf8');
+        const canon = Buffer.from(
+          canonicalDetails(c.toString('utf8', s[F_DETAILS]!, this.e[F_DETAILS]!)),
+          'utf8',
+        );
         if (b.length < p + canon.length + need) {
           const bigger = Buffer.allocUnsafe(p + canon.length + need);
           b.copy(bigger, 0, 0, p);
@@ -225,12 +245,15 @@ export class LeafRowReader {
 
   /** A text field as JSON.stringify writes it (or null). */
   private str(p: number, f: number): number {
-    const c = this.chunk, b = this.buf;
-    const s = this.s[f]!, e = this.e[f]!;
+    const c = this.chunk,
+      b = this.buf;
+    const s = this.s[f]!,
+      e = this.e[f]!;
     if (s < 0) return put(b, p, NULL);
     for (let i = s; i < e; i++) {
       const x = c[i]!;
-      if (x < 0x20 || x > 0x7e || x === 0x22 || x === 0x5c) return p + b.write(JSON.stringify(c.toString('utf8', s, e)), p, 'utf8');
+      if (x < 0x20 || x > 0x7e || x === 0x22 || x === 0x5c)
+        return p + b.write(JSON.stringify(c.toString('utf8', s, e)), p, 'utf8');
     }
     b[p++] = 0x22;
     for (let i = s; i < e; i++) b[p++] = c[i]!;
@@ -240,7 +263,8 @@ export class LeafRowReader {
 
   /** A uuid (16 bytes) as its text form, quoted (or null). */
   private uuid(p: number, f: number): number {
-    const c = this.chunk, b = this.buf;
+    const c = this.chunk,
+      b = this.buf;
     const s = this.s[f]!;
     if (s < 0) return put(b, p, NULL);
     if (this.e[f]! - s !== 16) throw new Error('COPY: a uuid is not 16 bytes');
@@ -313,7 +337,11 @@ class CopyOut {
 }
 
 /** Streams the rows of COPY `sql` (COLUMNS) through `onRow`, synchronously per row. */
-export async function copyLeafRows(client: ClientBase, sql: string, onRow: (r: LeafRowReader) => void): Promise<void> {
+export async function copyLeafRows(
+  client: ClientBase,
+  sql: string,
+  onRow: (r: LeafRowReader) => void,
+): Promise<void> {
   const reader = new LeafRowReader();
   const copy = new CopyOut(sql, (chunk) => {
     if (reader.row(chunk)) onRow(reader);
@@ -323,7 +351,12 @@ export async function copyLeafRows(client: ClientBase, sql: string, onRow: (r: L
 }
 
 /** Streams the leaves [start, end) through a ChunkChecker; answers its result and the rows read. */
-export async function checkLeavesByCopy(client: ClientBase, start: number, end: number, probeSizes: number[]): Promise<{ result: ChunkResult; rows: number }> {
+export async function checkLeavesByCopy(
+  client: ClientBase,
+  start: number,
+  end: number,
+  probeSizes: number[],
+): Promise<{ result: ChunkResult; rows: number }> {
   const checker = new ChunkChecker(start, end, probeSizes);
   let rows = 0;
   let r: LeafRowReader;
