@@ -9,7 +9,8 @@ import { hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from './leaf';
 import { CompactRange, consistencyProof, Hash, inclusionProof, rootOf, SubtreeCache } from './merkle';
 import { checkpointText, ed25519Raw, ed25519Signer, NoteSigner, NoteVerifier, openNote, parseCheckpointText, parseNote, parseVerifierKey, SIG_ED25519, signNote, verifierKey } from './note';
 import { CHUNK, ChunkResult, rowSource, verifyChunk } from './verify-chunk';
-import { CHUNK_SQL, ChunkTask, textRowSource } from './verify-worker';
+import { checkLeavesByCopy } from './leaf-copy';
+import type { ChunkTask } from './verify-worker';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -339,11 +340,11 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
         const failure = await this.verifyInWorkers(chunks, snapshot, verifier);
         if (failure) return failure;
       } else {
-        // The query runner's own pg client, so the rows come as raw text in the same snapshot.
+        // The query runner's own pg client, so the leaves stream in the same snapshot.
         const client = (runner as unknown as { databaseConnection: PoolClient }).databaseConnection;
         for (const task of chunks) {
-          const { rows } = await client.query({ text: CHUNK_SQL, values: [task.start, task.end], rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
-          const failure = await verifier.addChunk(verifyChunk(textRowSource(rows), task.start, task.end, task.probes));
+          const { result } = await checkLeavesByCopy(client, task.start, task.end, task.probes);
+          const failure = await verifier.addChunk(result);
           if (failure) return failure;
         }
       }

@@ -110,3 +110,8 @@ export function canonicalLeafJson(e: LeafEvent): string {
 export function hashLeafEvent(e: LeafEvent): Hash {
   return sha256(`\u0000${canonicalLeafJson(e)}`);
 }
+
+/** canonicalJson of a jsonb column's text (NULL and JSON null both give "null"). */
+export function canonicalDetails(text: string | null): string {
+  return text === null ? 'null' : canonicalJson(JSON.parse(text));
+}

@@ -54,29 +54,48 @@ export function rowSource(rows: LeafRow[]): LeafSource {
   };
 }
 
-/** Checks the leaves of one chunk starting at `start` (a multiple of CHUNK, or any start for a single-chunk use). */
-export function verifyChunk(src: LeafSource, start: number, end: number, probeSizes: number[]): ChunkResult {
-  const range = new CompactRange();
-  const probes: ChunkResult['probes'] = [];
-  const wanted = probeSizes.filter((s) => s > start && s <= end).sort((a, b) => a - b);
-  let p = 0;
-  let failure: LeafFailure | undefined;
-  for (let i = 0; i < src.length; i++) {
-    const expected = start + i;
-    const index = src.index(i);
+/**
+ * Checks the leaves of one chunk as they stream in (no row is kept): `add` one leaf at a time in
+ * order, then `result`. After a failure the remaining leaves are ignored.
+ */
+export class ChunkChecker {
+  private readonly range = new CompactRange();
+  private readonly probes: ChunkResult['probes'] = [];
+  private readonly wanted: number[];
+  private p = 0;
+  private failure: LeafFailure | undefined;
+
+  constructor(
+    private readonly start: number,
+    end: number,
+    probeSizes: number[],
+  ) {
+    this.wanted = probeSizes.filter((s) => s > start && s <= end).sort((a, b) => a - b);
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /**
+   * One leaf: its stored index and hash, and its hash recomputed as if sealed at a given index
+   * (called synchronously, only within this call). Answers false once the chunk has failed.
+   */
+  add(index: number, stored: Buffer | null, hashAt: (at: number) => Hash): boolean {
+    if (this.failure) return false;
+    const expected = this.start + this.range.size;
     if (index !== expected) {
-      failure = { index: expected, reason: index > expected ? `leaf ${expected} is missing` : `leaf ${index} appears twice` };
-      break;
+      this.failure = { index: expected, reason: index > expected ? `leaf ${expected} is missing` : `leaf ${index} appears twice` };
+      return false;
     }
-    const stored = src.stored(i);
-    const h = src.hashAt(i, index);
+    const h = hashAt(index);
     if (!stored || !h.equals(stored)) {
-      failure = { index, reason: `event at leaf ${index} does not match its sealed hash (changed, swapped or inserted)` };
+      this.failure = { index, reason: `event at leaf ${index} does not match its sealed hash (changed, swapped or inserted)` };
       // An event whose stored hash is its hash at an earlier index was moved up: the events
       // before it, from that index on, were inserted (their own hashes may look right).
       for (let k = 1; stored && k <= SHIFT_WINDOW && index - k >= 0; k++) {
-        if (src.hashAt(i, index - k).equals(stored)) {
-          failure = {
+        if (hashAt(index - k).equals(stored)) {
+          this.failure = {
             index: index - k,
             shiftedFrom: index - k,
             reason: `the event at leaf ${index} was sealed at leaf ${index - k}: ${k} event(s) inserted from leaf ${index - k} on`,
@@ -84,10 +103,24 @@ export function verifyChunk(src: LeafSource, start: number, end: number, probeSi
           break;
         }
       }
-      break;
+      return false;
     }
-    range.append(h);
-    while (p < wanted.length && wanted[p] === start + range.size) probes.push({ size: wanted[p++]!, nodes: range.nodes() });
+    this.range.append(h);
+    const wanted = this.wanted;
+    while (this.p < wanted.length && wanted[this.p] === this.start + this.range.size) this.probes.push({ size: wanted[this.p++]!, nodes: this.range.nodes() });
+    return true;
   }
-  return { start, count: range.size, failure, probes, end: range.nodes() };
+
+  result(): ChunkResult {
+    return { start: this.start, count: this.range.size, failure: this.failure, probes: this.probes, end: this.range.nodes() };
+  }
+}
+
+/** Checks the leaves of one chunk starting at `start` (a multiple of CHUNK, or any start for a single-chunk use). */
+export function verifyChunk(src: LeafSource, start: number, end: number, probeSizes: number[]): ChunkResult {
+  const checker = new ChunkChecker(start, end, probeSizes);
+  for (let i = 0; i < src.length; i++) {
+    if (!checker.add(src.index(i), src.stored(i), (at) => src.hashAt(i, at))) break;
+  }
+  return checker.result();
 }

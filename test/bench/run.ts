@@ -679,6 +679,7 @@ async function main() {
   await sleep(1500);
   const verifySampler = new RssSampler(() => svc.pid);
   verifySampler.start();
+  const verifyCpuBefore = cpuNow(svc.pid);
   const tv = now();
   const vres = await api.call('POST', '/api/v1/audit/verify', {
     token: world.auditor.token,
@@ -686,6 +687,7 @@ async function main() {
     timeoutMs: 900_000,
   });
   const verifyMs = now() - tv;
+  const verifyCpuAfter = cpuNow(svc.pid);
   const verify = {
     status: vres.status,
     ok: vres.body?.ok === true,
@@ -694,9 +696,14 @@ async function main() {
     ms: Math.round(verifyMs),
     eventsPerSecond: Math.round(Number(vres.body?.treeSize ?? 0) / (verifyMs / 1000)),
     peakRssMb: Math.round(verifySampler.stop() / 1024),
+    /** CPU time of the whole verification (service process with its worker threads; its PostgreSQL), in ms. */
+    cpuMs: {
+      service: Math.round(verifyCpuAfter.service - verifyCpuBefore.service),
+      postgres: Math.round(verifyCpuAfter.postgres - verifyCpuBefore.postgres),
+    },
   };
   log(
-    `  ${vres.status} ok=${verify.ok} treeSize ${verify.treeSize.toLocaleString()} in ${fmtMs(verifyMs)} = ${verify.eventsPerSecond.toLocaleString()} events/s`,
+    `  ${vres.status} ok=${verify.ok} treeSize ${verify.treeSize.toLocaleString()} in ${fmtMs(verifyMs)} = ${verify.eventsPerSecond.toLocaleString()} events/s; CPU: service ${fmtMs(verify.cpuMs.service)}, PostgreSQL ${fmtMs(verify.cpuMs.postgres)}`,
   );
 
   // ---- export with peak RSS
@@ -806,7 +813,7 @@ async function main() {
     `audit sealing:              ${sealing.eventsInserted.toLocaleString()} events inserted in ${fmtMs(sealing.insertMs)}; all sealed ${fmtMs(sealing.firstInsertToAllSealedMs)} after the first insert (${fmtMs(sealing.insertedToAllSealedMs)} after the last) ≈ ${sealing.sealedEventsPerSecond.toLocaleString()} events/s; ${sealing.checkpoints} checkpoints`,
     `restart with ${sealing.treeSize.toLocaleString()} events:  stop ${fmtMs(restart.stopMs)} (exit ${restart.exitCode}), ready ${fmtMs(restart.readyMs)}`,
     `sealed record per disclosure: unwrap + open 13 columns p50 ${cryptoCost.openMicros.p50} µs, p99 ${cryptoCost.openMicros.p99} µs (mean ${cryptoCost.openMicros.mean} µs; ${cryptoCost.iterations.toLocaleString()} runs); seal on write ${cryptoCost.sealMicrosMean} µs; blind index ${cryptoCost.blindIndexMicrosMean} µs`,
-    `POST /audit/verify:         ${verify.status} ok=${verify.ok}, ${verify.treeSize.toLocaleString()} events in ${fmtMs(verify.ms)} = ${verify.eventsPerSecond.toLocaleString()} events/s, peak RSS ${verify.peakRssMb} MB`,
+    `POST /audit/verify:         ${verify.status} ok=${verify.ok}, ${verify.treeSize.toLocaleString()} events in ${fmtMs(verify.ms)} = ${verify.eventsPerSecond.toLocaleString()} events/s, peak RSS ${verify.peakRssMb} MB, CPU service ${fmtMs(verify.cpuMs.service)} + PostgreSQL ${fmtMs(verify.cpuMs.postgres)}`,
     `export (NDJSON → /dev/null): ${exportRes.lines.toLocaleString()} events, ${exportRes.megabytes} MB in ${fmtMs(exportRes.ms)} = ${exportRes.eventsPerSecond.toLocaleString()} events/s; RSS ${exportRes.rssBeforeMb} MB before, peak ${exportRes.peakRssPolledMb} MB polled / ${exportRes.peakRssVmHwmMb ?? 'n/a'} MB VmHWM`,
     webhooks
       ? `webhook delivery lag:       ${webhooks.delivered}/${webhooks.decisions} decisions delivered and verified, event → receiver p50 ${webhooks.lagMs.p50} ms, p99 ${webhooks.lagMs.p99} ms (max ${webhooks.lagMs.max} ms; dispatcher every 500 ms; ${webhooks.duplicates} duplicates, ${webhooks.unverified} unverified)`

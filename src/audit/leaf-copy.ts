@@ -1,0 +1,371 @@
+/**
+ * Reads the leaves of a range with COPY … TO STDOUT (FORMAT binary) and checks them as the bytes
+ * arrive. Each row is one CopyData message whose fields are length-prefixed byte strings (text as
+ * UTF-8, bigint and uuid in binary); the canonical leaf JSON (canonicalLeafJson, RFC 8785) is
+ * written straight from those bytes into one reused buffer and hashed there, so no column becomes
+ * a JS string. A text field is copied between quotes only when it is printable ASCII without `"`
+ * or `\` (where JSON.stringify is the identity); any other text goes through JSON.stringify itself.
+ * `details` (jsonb as text) is rewritten into its RFC 8785 form from its bytes where the shape allows
+ * (canonicalJsonbText), else turned into a JS value and written by canonicalJson, as the sealer does.
+ * No row is kept: memory is one row and the compact range.
+ */
+import type { ClientBase } from 'pg';
+import { canonicalJsonbText } from './jsonb-canonical';
+import { canonicalDetails } from './leaf';
+import { sha256 } from './merkle';
+import { ChunkChecker, ChunkResult } from './verify-chunk';
+
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+
+/** The COPY columns, in this order. */
+const COLUMNS = [
+  'a.leaf_index',
+  'a.leaf_hash',
+  'a.id',
+  `to_char(a.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+  'a.actor_type',
+  'a.actor_id',
+  'a.organization_id',
+  'a.action',
+  'a.resource_type',
+  'a.resource_id',
+  'a.record_id',
+  'a.outcome',
+  'a.reason_code',
+  'a.request_id',
+  'a.source_ip',
+  'a.details::text',
+] as const;
+const F_INDEX = 0,
+  F_HASH = 1,
+  F_ID = 2,
+  F_OCCURRED = 3,
+  F_ACTOR_TYPE = 4,
+  F_ACTOR_ID = 5,
+  F_ORG = 6,
+  F_ACTION = 7,
+  F_RES_TYPE = 8,
+  F_RES_ID = 9,
+  F_RECORD = 10,
+  F_OUTCOME = 11,
+  F_REASON = 12,
+  F_REQUEST = 13,
+  F_IP = 14,
+  F_DETAILS = 15;
+const FIELDS = COLUMNS.length;
+
+export function copyLeavesSql(start: number, end: number): string {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) throw new RangeError('leaf range');
+  return `COPY (SELECT ${COLUMNS.join(', ')} FROM audit_events a WHERE a.leaf_index >= ${start} AND a.leaf_index < ${end} ORDER BY a.leaf_index) TO STDOUT (FORMAT binary)`;
+}
+
+const ascii = (s: string) => Buffer.from(s, 'latin1');
+const K = {
+  action: ascii('\u0000{"action":'),
+  actorId: ascii(',"actorId":'),
+  actorType: ascii(',"actorType":'),
+  details: ascii(',"details":'),
+  id: ascii(',"id":'),
+  leafIndex: ascii(',"leafIndex":'),
+  occurredAt: ascii(',"occurredAt":'),
+  organizationId: ascii(',"organizationId":'),
+  outcome: ascii(',"outcome":'),
+  reasonCode: ascii(',"reasonCode":'),
+  recordId: ascii(',"recordId":'),
+  requestId: ascii(',"requestId":'),
+  resourceId: ascii(',"resourceId":'),
+  resourceType: ascii(',"resourceType":'),
+  sourceIp: ascii(',"sourceIp":'),
+};
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const NULL = ascii('null');
+
+/** Copies a short byte string (a loop beats Buffer#copy below a few dozen bytes). */
+function put(b: Buffer, p: number, src: Uint8Array): number {
+  for (let i = 0; i < src.length; i++) b[p++] = src[i]!;
+  return p;
+}
+
+/** Writes ASCII text (digits). */
+function putAscii(b: Buffer, p: number, text: string): number {
+  for (let i = 0; i < text.length; i++) b[p++] = text.charCodeAt(i);
+  return p;
+}
+
+/**
+ * Turns binary COPY rows of COLUMNS into the leaf bytes `0x00 ‖ canonical JSON`. One instance per
+ * stream; `row` parses a CopyData payload, after which `index`, `stored` and `leafBytes(at)` describe
+ * that row until the next call (the returned bytes are a view of a reused buffer).
+ */
+export class LeafRowReader {
+  private header = false;
+  private buf = Buffer.allocUnsafe(8192);
+  private readonly s = new Int32Array(FIELDS);
+  private readonly e = new Int32Array(FIELDS);
+  private chunk: Buffer = this.buf;
+  /** Where the leaf index digits start in the last built bytes, how many, and the end. */
+  private at = -1;
+  private digitsAt = 0;
+  private digitsLen = 0;
+  private end = 0;
+  index = -1;
+  stored: Buffer | null = null;
+
+  /** Parses one CopyData payload; false for the header alone or the trailer. */
+  row(chunk: Buffer): boolean {
+    let off = 0;
+    if (!this.header) {
+      if (chunk.length < 19 || !chunk.subarray(0, 11).equals(SIGNATURE))
+        throw new Error('COPY: not a binary COPY stream');
+      off = 19 + chunk.readInt32BE(15);
+      this.header = true;
+      if (off >= chunk.length) return false;
+    }
+    const n = chunk.readInt16BE(off);
+    off += 2;
+    if (n === -1) return false; // trailer
+    if (n !== FIELDS) throw new Error(`COPY: ${n} fields in a row`);
+    const s = this.s,
+      e = this.e;
+    for (let f = 0; f < FIELDS; f++) {
+      const len = (chunk[off]! << 24) | (chunk[off + 1]! << 16) | (chunk[off + 2]! << 8) | chunk[off + 3]!; // int32, -1 for NULL
+      off += 4;
+      if (len < 0 || off + len > chunk.length) {
+        if (len >= 0) throw new Error('COPY: a field runs past its row');
+        s[f] = -1;
+        e[f] = -1;
+      } else {
+        s[f] = off;
+        off += len;
+        e[f] = off;
+      }
+    }
+    if (off !== chunk.length) throw new Error('COPY: a row does not end where its fields do');
+    this.chunk = chunk;
+    this.index = s[F_INDEX]! < 0 ? -1 : int8(chunk, s[F_INDEX]!);
+    this.stored = s[F_HASH]! < 0 ? null : chunk.subarray(s[F_HASH]!, e[F_HASH]!);
+    this.at = -1;
+    return true;
+  }
+
+  /** `0x00 ‖ canonicalLeafJson(event of this row, sealed at leaf `at`)`. */
+  leafBytes(at: number): Buffer {
+    if (this.at === -1) this.build(at);
+    else if (this.at !== at) this.redigit(at);
+    return this.buf.subarray(0, this.end);
+  }
+
+  leafHash(at: number): Buffer {
+    return sha256(this.leafBytes(at));
+  }
+
+  private build(at: number): void {
+    const c = this.chunk,
+      s = this.s;
+    // Worst case: every byte a \u00XX escape or an invalid byte decoded as U+FFFD; keys and numbers.
+    const need = 6 * c.length + 512;
+    if (this.buf.length < need) this.buf = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    let b = this.buf;
+    let p = 0;
+    p = put(b, p, K.action);
+    p = this.str(p, F_ACTION);
+    p = put(b, p, K.actorId);
+    p = this.str(p, F_ACTOR_ID);
+    p = put(b, p, K.actorType);
+    p = this.str(p, F_ACTOR_TYPE);
+    p = put(b, p, K.details);
+    if (s[F_DETAILS]! < 0) p = put(b, p, NULL);
+    else {
+      const q = canonicalJsonbText(c, s[F_DETAILS]!, this.e[F_DETAILS]!, b, p);
+      if (q >= 0) p = q;
+      else {
+        const canon = Buffer.from(
+          canonicalDetails(c.toString('utf8', s[F_DETAILS]!, this.e[F_DETAILS]!)),
+          'utf8',
+        );
+        if (b.length < p + canon.length + need) {
+          const bigger = Buffer.allocUnsafe(p + canon.length + need);
+          b.copy(bigger, 0, 0, p);
+          this.buf = b = bigger;
+        }
+        p += canon.copy(b, p);
+      }
+    }
+    p = put(b, p, K.id);
+    if (s[F_ID]! < 0) p = put(b, p, NULL);
+    else {
+      b[p++] = 0x22;
+      p = putAscii(b, p, int8Text(c, s[F_ID]!));
+      b[p++] = 0x22;
+    }
+    p = put(b, p, K.leafIndex);
+    this.digitsAt = p;
+    const digits = String(at);
+    this.digitsLen = digits.length;
+    p = putAscii(b, p, digits);
+    p = put(b, p, K.occurredAt);
+    p = this.str(p, F_OCCURRED);
+    p = put(b, p, K.organizationId);
+    p = this.uuid(p, F_ORG);
+    p = put(b, p, K.outcome);
+    p = this.str(p, F_OUTCOME);
+    p = put(b, p, K.reasonCode);
+    p = this.str(p, F_REASON);
+    p = put(b, p, K.recordId);
+    p = this.uuid(p, F_RECORD);
+    p = put(b, p, K.requestId);
+    p = this.str(p, F_REQUEST);
+    p = put(b, p, K.resourceId);
+    p = this.str(p, F_RES_ID);
+    p = put(b, p, K.resourceType);
+    p = this.str(p, F_RES_TYPE);
+    p = put(b, p, K.sourceIp);
+    p = this.str(p, F_IP);
+    b[p++] = 0x7d; // }
+    this.end = p;
+    this.at = at;
+  }
+
+  /** The same bytes with other leaf index digits (only when looking for where a moved event was sealed). */
+  private redigit(at: number): void {
+    const digits = Buffer.from(String(at), 'latin1');
+    const tail = Buffer.from(this.buf.subarray(this.digitsAt + this.digitsLen, this.end));
+    const need = this.digitsAt + digits.length + tail.length;
+    if (this.buf.length < need) {
+      const bigger = Buffer.allocUnsafe(need * 2);
+      this.buf.copy(bigger, 0, 0, this.digitsAt);
+      this.buf = bigger;
+    }
+    let p = this.digitsAt + digits.copy(this.buf, this.digitsAt);
+    p += tail.copy(this.buf, p);
+    this.digitsLen = digits.length;
+    this.end = p;
+    this.at = at;
+  }
+
+  /** A text field as JSON.stringify writes it (or null). */
+  private str(p: number, f: number): number {
+    const c = this.chunk,
+      b = this.buf;
+    const s = this.s[f]!,
+      e = this.e[f]!;
+    if (s < 0) return put(b, p, NULL);
+    for (let i = s; i < e; i++) {
+      const x = c[i]!;
+      if (x < 0x20 || x > 0x7e || x === 0x22 || x === 0x5c)
+        return p + b.write(JSON.stringify(c.toString('utf8', s, e)), p, 'utf8');
+    }
+    b[p++] = 0x22;
+    for (let i = s; i < e; i++) b[p++] = c[i]!;
+    b[p++] = 0x22;
+    return p;
+  }
+
+  /** A uuid (16 bytes) as its text form, quoted (or null). */
+  private uuid(p: number, f: number): number {
+    const c = this.chunk,
+      b = this.buf;
+    const s = this.s[f]!;
+    if (s < 0) return put(b, p, NULL);
+    if (this.e[f]! - s !== 16) throw new Error('COPY: a uuid is not 16 bytes');
+    b[p++] = 0x22;
+    for (let i = 0; i < 16; i++) {
+      if (i === 4 || i === 6 || i === 8 || i === 10) b[p++] = 0x2d;
+      const x = c[s + i]!;
+      b[p++] = HEX[x >> 4]!;
+      b[p++] = HEX[x & 15]!;
+    }
+    b[p++] = 0x22;
+    return p;
+  }
+}
+
+/** A bigint below 2^53 in absolute value as a number. */
+function int8(c: Buffer, at: number): number {
+  const hi = c.readInt32BE(at);
+  if (hi >= 0x200000 || hi < -0x200000) return Number(c.readBigInt64BE(at));
+  return hi * 0x1_0000_0000 + c.readUInt32BE(at + 4);
+}
+
+/** A bigint's decimal text, exact at any size. */
+function int8Text(c: Buffer, at: number): string {
+  const hi = c.readInt32BE(at);
+  if (hi >= 0x200000 || hi < -0x200000) return c.readBigInt64BE(at).toString();
+  return String(hi * 0x1_0000_0000 + c.readUInt32BE(at + 4));
+}
+
+/** A pg submittable that runs one COPY … TO STDOUT and hands each CopyData payload over synchronously. */
+class CopyOut {
+  private error?: Error;
+  private settle!: { resolve: () => void; reject: (e: Error) => void };
+  readonly done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+
+  constructor(
+    private readonly text: string,
+    private readonly onData: (chunk: Buffer) => void,
+  ) {}
+
+  submit(connection: { query(text: string): void }): void {
+    connection.query(this.text);
+  }
+
+  handleCopyData(msg: { chunk: Buffer }): void {
+    if (this.error) return;
+    try {
+      this.onData(msg.chunk);
+    } catch (err) {
+      this.error = err as Error;
+    }
+  }
+
+  handleError(err: Error): void {
+    this.error ??= err;
+    this.settle.reject(this.error);
+  }
+
+  handleReadyForQuery(): void {
+    if (this.error) this.settle.reject(this.error);
+    else this.settle.resolve();
+  }
+
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleCommandComplete(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyInResponse(): void {}
+}
+
+/** Streams the rows of COPY `sql` (COLUMNS) through `onRow`, synchronously per row. */
+export async function copyLeafRows(
+  client: ClientBase,
+  sql: string,
+  onRow: (r: LeafRowReader) => void,
+): Promise<void> {
+  const reader = new LeafRowReader();
+  const copy = new CopyOut(sql, (chunk) => {
+    if (reader.row(chunk)) onRow(reader);
+  });
+  void client.query(copy as never);
+  await copy.done;
+}
+
+/** Streams the leaves [start, end) through a ChunkChecker; answers its result and the rows read. */
+export async function checkLeavesByCopy(
+  client: ClientBase,
+  start: number,
+  end: number,
+  probeSizes: number[],
+): Promise<{ result: ChunkResult; rows: number }> {
+  const checker = new ChunkChecker(start, end, probeSizes);
+  let rows = 0;
+  let r: LeafRowReader;
+  const hashAt = (at: number) => r.leafHash(at);
+  await copyLeafRows(client, copyLeavesSql(start, end), (reader) => {
+    rows++;
+    if (checker.failed) return;
+    r = reader;
+    checker.add(reader.index, reader.stored, hashAt);
+  });
+  return { result: checker.result(), rows };
+}

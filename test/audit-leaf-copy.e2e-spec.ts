@@ -1,0 +1,179 @@
+/**
+ * The leaf bytes the verifier writes from binary COPY rows (LeafRowReader) must be exactly the
+ * canonical JSON the sealer hashes (canonicalLeafJson over the row as the pg driver parses it). Checked over random and hostile events: non-ASCII, control characters, surrogate
+ * pairs, quotes, backslashes, U+2028, numbers, nulls and nested `details`.
+ */
+import * as fc from 'fast-check';
+import { Client } from 'pg';
+import { canonicalLeafJson, hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from '../src/audit/leaf';
+import { checkLeavesByCopy, copyLeafRows, copyLeavesSql } from '../src/audit/leaf-copy';
+
+const hostile = fc.constantFrom(
+  '"',
+  '\\',
+  '\\"',
+  '\u0001',
+  '\u001f',
+  '\u007f',
+  '\u0080',
+  '\u2028',
+  '\u2029',
+  '\ud83d\ude00',
+  '\uffff',
+  '\ue000',
+  'é',
+  '\n\t\r\b\f',
+  '</script>',
+  '\\u0041',
+  ' ',
+  '',
+);
+const text = fc
+  .array(fc.oneof(hostile, fc.string({ unit: 'binary', maxLength: 6 }), fc.string({ maxLength: 6 })), {
+    maxLength: 5,
+  })
+  .map((parts) => parts.join('').replace(/\u0000/g, ''));
+const nullableText = fc.option(text, { nil: null });
+const numbers = fc.oneof(
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.constantFrom(0, -0, 1e21, 1e-7, 123456789012345680000, 0.1, 2 ** 53 + 2, -1.5e-300),
+);
+const key = fc.oneof(
+  text,
+  hostile,
+  fc.constantFrom('a', 'b', 'aa', 'B', '__proto__', 'é', '\ud83d\ude00', '\uffff', '10', '1'),
+);
+const details: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constant(null),
+    fc.boolean(),
+    numbers,
+    text,
+    fc.array(tie('value'), { maxLength: 4 }),
+    tie('object'),
+  ),
+  object: fc.dictionary(key, tie('value'), { maxKeys: 5 }),
+})).value;
+const event = fc.record({
+  id: fc.option(fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }), { nil: null }),
+  occurredAt: fc.tuple(fc.integer({ min: 1, max: 9999 }), fc.integer({ min: 0, max: 10 ** 12 })),
+  actorType: nullableText,
+  actorId: nullableText,
+  organizationId: fc.option(fc.uuid(), { nil: null }),
+  action: nullableText,
+  resourceType: nullableText,
+  resourceId: nullableText,
+  recordId: fc.option(fc.uuid(), { nil: null }),
+  outcome: nullableText,
+  reasonCode: nullableText,
+  requestId: nullableText,
+  sourceIp: nullableText,
+  details: fc.option(details, { nil: null }),
+});
+
+describe('leaf JSON written from binary COPY rows', () => {
+  let db: Client;
+
+  beforeAll(async () => {
+    db = new Client({ connectionString: process.env.OIE_TEST_ADMIN_URL });
+    await db.connect();
+    // A session table shaped like audit_events (every column nullable, so NULLs are tried everywhere).
+    await db.query(`CREATE TEMP TABLE audit_events (id bigserial, occurred_at timestamptz, actor_type text, actor_id text, organization_id uuid, action text,
+      resource_type text, resource_id text, record_id uuid, outcome text, reason_code text, request_id text, source_ip text, details jsonb, leaf_index bigint, leaf_hash bytea)`);
+  });
+
+  afterAll(async () => {
+    await db?.end();
+  });
+
+  it('equals canonicalLeafJson for random and hostile events, and the COPY path recomputes every leaf', async () => {
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 20 }), async (events) => {
+        runs++;
+        await db.query('TRUNCATE audit_events');
+        const ids = new Set<bigint>();
+        for (const [i, e] of events.entries()) {
+          const detailsJson = e.details === null ? null : JSON.stringify(e.details);
+          if (detailsJson?.includes('\\u0000')) continue; // jsonb refuses \u0000
+          const id = e.id === null || ids.has(e.id) ? null : e.id;
+          if (id !== null) ids.add(id);
+          await db.query(
+            `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, organization_id, action, resource_type, resource_id, record_id, outcome, reason_code, request_id, source_ip, details, leaf_index)
+             VALUES (coalesce($16::bigint, nextval('audit_events_id_seq')), make_timestamptz($1, 1, 1, 0, 0, 0, 'UTC') + make_interval(secs => $2::bigint / 1e6), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15)`,
+            [
+              e.occurredAt[0],
+              e.occurredAt[1],
+              e.actorType,
+              e.actorId,
+              e.organizationId,
+              e.action,
+              e.resourceType,
+              e.resourceId,
+              e.recordId,
+              e.outcome,
+              e.reasonCode,
+              e.requestId,
+              e.sourceIp,
+              detailsJson,
+              i,
+              id === null ? null : String(id),
+            ],
+          );
+        }
+        // What the sealer hashes: the row as the driver parses it (jsonb through JSON.parse).
+        const expected = (
+          await db.query<LeafRow>(`SELECT ${LEAF_COLUMNS} FROM audit_events a ORDER BY a.leaf_index`)
+        ).rows;
+        const written: { index: number; json: string; other: string }[] = [];
+        await copyLeafRows(db, copyLeavesSql(0, 1000), (r) => {
+          const json = r.leafBytes(r.index).toString('utf8');
+          const other = r.leafBytes(r.index + 1000).toString('utf8');
+          written.push({ index: r.index, json, other });
+        });
+        expect(written).toHaveLength(expected.length);
+        for (const [i, row] of expected.entries()) {
+          const at = Number(row.leaf_index);
+          expect(written[i]!.index).toBe(at);
+          expect(written[i]!.json).toBe(`\u0000${canonicalLeafJson(toLeafEvent(row, at))}`);
+          // the same event as if sealed elsewhere (how a moved event is found)
+          expect(written[i]!.other).toBe(`\u0000${canonicalLeafJson(toLeafEvent(row, at + 1000))}`);
+          await db.query('UPDATE audit_events SET leaf_hash = $1 WHERE leaf_index = $2', [
+            hashLeafEvent(toLeafEvent(row, at)),
+            at,
+          ]);
+        }
+        const n = expected.length;
+        const { result, rows } = await checkLeavesByCopy(db, 0, n, [n]);
+        expect(rows).toBe(n);
+        expect(result.failure).toBeUndefined();
+        expect(result.count).toBe(n);
+      }),
+      { numRuns: 150 },
+    );
+    expect(runs).toBeGreaterThanOrEqual(150);
+  }, 120_000);
+
+  it('names the first leaf whose event differs from its sealed hash', async () => {
+    await db.query('TRUNCATE audit_events');
+    for (let i = 0; i < 5; i++)
+      await db.query(
+        `INSERT INTO audit_events (occurred_at, actor_type, action, resource_type, outcome, details, leaf_index) VALUES (now(), 'user', 'x', 'y', 'success', '{"b": 1, "a": [1.50, "é"]}', $1)`,
+        [i],
+      );
+    const rows = (await db.query<LeafRow>(`SELECT ${LEAF_COLUMNS} FROM audit_events a ORDER BY a.leaf_index`))
+      .rows;
+    for (const row of rows)
+      await db.query('UPDATE audit_events SET leaf_hash = $1 WHERE leaf_index = $2', [
+        hashLeafEvent(toLeafEvent(row, Number(row.leaf_index))),
+        row.leaf_index,
+      ]);
+    expect((await checkLeavesByCopy(db, 0, 5, [])).result.failure).toBeUndefined();
+    await db.query(`UPDATE audit_events SET details = '{"b": 1, "a": [1.5, "e"]}' WHERE leaf_index = 3`);
+    const { result } = await checkLeavesByCopy(db, 0, 5, []);
+    expect(result.failure?.index).toBe(3);
+    expect(result.count).toBe(3);
+  });
+});
