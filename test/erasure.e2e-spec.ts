@@ -3,6 +3,7 @@ import type { AppConfig } from '../config/configuration';
 import { Clock } from '../src/common/clock';
 import { ExpiryService } from '../src/scheduler/expiry.service';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, World } from './support/exchange-fixtures';
+import { parsePrometheusText } from './support/prometheus';
 import { API, bearer, createTestApp, TestApp } from './support/test-app';
 
 const DAY = 86_400_000;
@@ -128,6 +129,8 @@ describe('erasure attestations', () => {
     expect(sent[1]!.organization_ids.sort()).toEqual([w.city.id, ministryId].sort());
     expect((await view(r.id)).erasure).toBe('overdue');
     expect((await view(r.id, w.officer.token)).erasure).toBe('overdue');
+    const gauge = parsePrometheusText((await t.http.get('/metrics').expect(200)).text).samples.find((x) => x.name === 'oie_erasure_attestations' && x.labels.status === 'overdue');
+    expect(gauge?.value).toBeGreaterThanOrEqual(1);
 
     const listed = async (status: string) =>
       ((await t.http.get(`${API}/erasure?status=${status}&limit=200`).set(bearer(w.reviewer.token)).expect(200)).body.items as { requestId: string; erasure: string }[]).filter((i) => i.requestId === r.id);

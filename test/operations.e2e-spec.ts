@@ -58,6 +58,7 @@ describe('operations: metrics and problem types', () => {
       expect(one('oie_audit_events_unsealed')?.value).toBeGreaterThanOrEqual(0);
       for (const age of ['lt_1d', '1d_7d', '7d_14d', 'ge_14d']) expect(one('oie_requests_pending', { age })?.value).toBe(0);
       expect(one('oie_requests_overdue')?.value).toBe(0);
+      for (const status of ['due', 'overdue']) expect(one('oie_erasure_attestations', { status })?.value).toBe(0);
       expect(one('oie_webhook_oldest_pending_seconds')).toBeDefined();
       expect(one('process_cpu_seconds_total')).toBeDefined();
     });

@@ -113,7 +113,15 @@ export class MetricsService {
     });
     this.pending = new Gauge({ name: 'oie_requests_pending', help: 'Undecided requests (pending or awaiting a second approval), by age since creation.', labelNames: ['age'], registers });
     this.overdue = new Gauge({ name: 'oie_requests_overdue', help: 'Undecided requests past their dueAt (business-day deadline).', registers });
+    this.erasure = new Gauge({
+      name: 'oie_erasure_attestations',
+      help: 'Erasure attestations municipalities owe and have not given, by state (due: before its due date; overdue: past it).',
+      labelNames: ['status'],
+      registers,
+    });
   }
+
+  private readonly erasure: Gauge<'status'>;
 
   private readonly overdue: Gauge;
 
@@ -166,6 +174,8 @@ export class MetricsService {
              0
            ) AS webhook_oldest_pending,
            (SELECT count(*) FROM info_requests WHERE status IN ('pending', 'awaiting_second_approval') AND due_at < $1) AS overdue,
+           (SELECT count(*) FROM erasure_obligations o WHERE o.due_at >= $1 AND NOT EXISTS (SELECT 1 FROM erasure_attestations a WHERE a.request_id = o.request_id)) AS erasure_due,
+           (SELECT count(*) FROM erasure_obligations o WHERE o.due_at < $1 AND NOT EXISTS (SELECT 1 FROM erasure_attestations a WHERE a.request_id = o.request_id)) AS erasure_overdue,
            ${buckets}`,
         [this.clock.now()],
       )) as Record<string, string | null>[];
@@ -176,6 +186,8 @@ export class MetricsService {
       this.treeSize.set(Number(row.tree_size ?? 0));
       this.webhookOldestPending.set(Number(row.webhook_oldest_pending ?? 0));
       this.overdue.set(Number(row.overdue ?? 0));
+      this.erasure.set({ status: 'due' }, Number(row.erasure_due ?? 0));
+      this.erasure.set({ status: 'overdue' }, Number(row.erasure_overdue ?? 0));
       PENDING_AGES.forEach(([label], i) => this.pending.set({ age: label }, Number(row[`p${i}`] ?? 0)));
     } catch {
       this.dbUp.set(0);
