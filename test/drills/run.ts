@@ -816,6 +816,9 @@ async function drillC(): Promise<void> {
     DATABASE_URL: cluster.url,
     JWT_SIGNING_KEY: jwtKey,
     AUDIT_SIGNING_KEY: auditKey,
+    // Release records are sealed: every instance needs the same keyring and blind-index key.
+    DATA_KEYRING: `k1:${randomBytes(32).toString('base64')}`,
+    BLIND_INDEX_KEY: randomBytes(32).toString('base64'),
     AUDIT_SEAL_INTERVAL_MS: '100',
   });
   const dirs = ['A', 'B'].map((n) => {
