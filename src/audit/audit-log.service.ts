@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { CompactSign, compactVerify, importJWK } from 'jose';
+import { CompactSign, compactVerify } from 'jose';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig } from '../../config/configuration';
@@ -579,13 +579,4 @@ export class LogVerifier {
   private fail(index: number, reason: string): VerifyReport {
     return { ok: false, treeSize: this.range.size, checkpointsVerified: this.verified, firstBadIndex: index, reason };
   }
-}
-
-export async function jwkKeyLookup(jwks: { keys: Record<string, unknown>[] }): Promise<KeyLookup> {
-  return async (kid: string) => {
-    const jwk = jwks.keys.find((k) => k.kid === kid);
-    if (!jwk) return undefined;
-    const key = await importJWK(jwk as unknown as Parameters<typeof importJWK>[0], 'EdDSA');
-    return key as import('node:crypto').KeyObject | Uint8Array;
-  };
 }

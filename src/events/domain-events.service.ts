@@ -57,15 +57,4 @@ export class DomainEventsService {
   async markDispatched(ids: string[]): Promise<void> {
     if (ids.length) await this.txHost.tx.query(`UPDATE domain_events SET dispatched_at = now() WHERE id = ANY($1::uuid[])`, [ids]);
   }
-
-  async find(id: string): Promise<DomainEvent | null> {
-    const rows = (await this.txHost.tx.query(`SELECT * FROM domain_events WHERE id = $1`, [id])) as EventRow[];
-    return rows[0] ? toDomainEvent(rows[0]) : null;
-  }
-
-  /** The events about one subject, oldest first (tests and the console). */
-  async forSubject(subjectId: string): Promise<DomainEvent[]> {
-    const rows = (await this.txHost.tx.query(`SELECT * FROM domain_events WHERE subject_id = $1 ORDER BY seq`, [subjectId])) as EventRow[];
-    return rows.map(toDomainEvent);
-  }
 }
