@@ -105,6 +105,27 @@ describe('staff sign-in throttling and answers', () => {
     expect(median(known)).toBeGreaterThan(median(unknown) * 0.4);
   });
 
+  it('lifts the pauses of an account, from every address, when an administrator sets a new password', async () => {
+    const staff = await createStaff(t, admin, facility.id, ['case_officer']);
+    for (const ip of ['203.0.113.21', '203.0.113.22'])
+      for (let i = 0; i < 3; i++) await t.http.post(`${API}/auth/login`).set(from(ip)).send({ username: staff.username, password: 'wrong-password!' });
+    const paused = await t.http.post(`${API}/auth/login`).set(from('203.0.113.21')).send({ username: staff.username, password: staff.password, totp: totpFor(staff.secret, 1) });
+    expect(paused.status).toBe(429);
+    // Another account's pause from the same address is not the administrator's business here.
+    const other = await createStaff(t, admin, facility.id, ['case_officer']);
+    for (let i = 0; i < 3; i++) await t.http.post(`${API}/auth/login`).set(from('203.0.113.21')).send({ username: other.username, password: 'wrong-password!' });
+
+    const reset = await t.http.patch(`${API}/users/${staff.id}`).auth(admin, { type: 'bearer' }).send({ password: 'a-brand-new-password-2026' });
+    expect(reset.status).toBe(200);
+    const keys = (await t.db.query(`SELECT key FROM sign_in_throttle WHERE key LIKE $1 OR key LIKE $2`, [`u:${staff.id}|%`, `u:${other.id}|%`])).rows.map((r: { key: string }) => r.key);
+    expect(keys).toEqual([`u:${other.id}|s:203.0.113.21`]);
+    const back = await t.http
+      .post(`${API}/auth/login`)
+      .set(from('203.0.113.21'))
+      .send({ username: staff.username, password: 'a-brand-new-password-2026', totp: totpFor(staff.secret, 1) });
+    expect(back.status).toBe(200);
+  });
+
   it('forgets counts that can no longer pause anything, and keeps those that can (scheduled sweep)', async () => {
     await t.db.query(
       `INSERT INTO sign_in_throttle (key, failures, blocked_until, last_failure_at) VALUES

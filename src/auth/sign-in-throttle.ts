@@ -60,6 +60,16 @@ export class SignInThrottle {
     await this.txHost.tx.query(`DELETE FROM sign_in_throttle WHERE key = $1`, [this.keys(account).pair]);
   }
 
+  /**
+   * Forgets every pause and count of one user's account, from every address (an administrator set a
+   * new password: whoever tried the old one no longer holds the account back). The per-address
+   * counts stay.
+   */
+  async clearAccount(userId: string): Promise<void> {
+    const prefix = SignInThrottle.account(userId, '');
+    await this.txHost.tx.query(`DELETE FROM sign_in_throttle WHERE starts_with(key, $1)`, [`${prefix}|`]);
+  }
+
   /** Forgets counts that can no longer pause anything (scheduled): no failure for a day, no pause running. */
   async prune(): Promise<number> {
     const [, count] = (await this.txHost.tx.query(

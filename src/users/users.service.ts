@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SignInThrottle } from '../auth/sign-in-throttle';
 import { AuditService } from '../audit/audit.service';
 import { ConflictError, isPgError, NotFoundError, PG_UNIQUE_VIOLATION, RuleViolationError } from '../common/domain-error';
 import { decodeCursor, encodeCursor, Page } from '../common/dto/pagination.dto';
@@ -51,6 +52,7 @@ export class UsersService {
     private readonly txHost: TransactionHost<TypeOrmAdapter>,
     private readonly audit: AuditService,
     private readonly principals: PrincipalCache,
+    private readonly throttle: SignInThrottle,
   ) {}
 
   get repo() {
@@ -127,8 +129,8 @@ export class UsersService {
     }
     if (dto.password !== undefined) {
       user.passwordHash = await hashSecret(dto.password);
-      user.failedLogins = 0;
-      user.lockedUntil = null;
+      // Pauses earned by whoever tried the old password no longer hold the account back.
+      await this.throttle.clearAccount(user.id);
       changed.push('password');
     }
     if (dto.resetMfa) {
