@@ -407,7 +407,7 @@ const en: Dict = {
   statsShareOverdue: 'Share overdue',
   statsDaysUnit: 'd',
   statsSuppressed: 'suppressed',
-  statsSuppressionNote: '“x” marks a suppressed cell: counts from 1 to {min} − 1 are not shown, nor the counts suppressed with them so that none can be worked out from the totals (secondary suppression). Zero is shown. Medians and shares of suppressed counts are not shown either.',
+  statsSuppressionNote: '“x” marks a suppressed cell: counts from 1 to {max} are not shown, nor the counts suppressed with them so that none can be worked out from the totals (secondary suppression). Zero is shown. Medians and shares of suppressed counts are not shown either.',
   statsNothing: '—: nothing to measure (no decision or no request).',
   statsDownloadCsv: 'Download CSV',
   statsChartTitle: 'Requests, approvals, rejections and disclosures by group',

@@ -6,14 +6,14 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const WIDTH = 440;
+const WIDTH = 320;
 const LABEL_H = 18;
 const BAR_H = 11;
 const BAR_GAP = 2;
 const GROUP_GAP = 12;
 const LEFT = 4;
 /** Room right of the longest bar for its number. */
-const VALUE_ROOM = 44;
+const VALUE_ROOM = 34;
 
 /**
  * A horizontal bar chart of the table's counts, drawn on the server as inline SVG: for every group
@@ -32,7 +32,7 @@ export function statisticsChart(t: StatisticsTable, lang: Lang, text: { title: s
   const parts: string[] = [];
   // legend
   COUNT_MEASURES.forEach((m, i) => {
-    const x = LEFT + i * 108;
+    const x = LEFT + i * 79;
     parts.push(`<rect class="bar bar-${m}" x="${x}" y="4" width="10" height="10"/>`);
     parts.push(`<text class="legend" x="${x + 14}" y="13">${esc(text.measures[i]!)}</text>`);
   });

@@ -101,6 +101,7 @@ export class StatisticsConsoleController {
       user: { displayName: c.user.displayName, roles: c.user.roles, organizationName: c.org.name },
       nav: consoleNav(c.actor, c.org.kind, 'statistics'),
       stylesheets: ['statistics.css'],
+      keepQuery: table ? query : undefined,
       error: table && q.e !== 'invalid' ? undefined : dict.invalid,
       filters: { from: table?.from ?? filters.from, to: table?.to ?? filters.to, groupBy: table?.groupBy ?? filters.groupBy ?? 'month' },
       groupBys: GROUP_BYS.map((g) => ({ value: g, label: dict[GROUP_BY_KEYS[g]], selected: g === (table?.groupBy ?? filters.groupBy ?? 'month') })),
@@ -112,7 +113,7 @@ export class StatisticsConsoleController {
         chart: table.groups.some((g) => COUNT_MEASURES.some((m) => g[m] !== 0))
           ? statisticsChart(table, lang, { title: dict.statsChartTitle, desc: dict.statsChartDesc, measures: COUNT_MEASURES.map((m) => dict[MEASURE_KEYS[m]]), suppressedMark: SUPPRESSED_MARK })
           : undefined,
-        suppressionNote: dict.statsSuppressionNote.replace('{min}', String(table.minCell)),
+        suppressionNote: dict.statsSuppressionNote.replace('{min}', String(table.minCell)).replace('{max}', String(table.minCell - 1)),
         anySuppressed,
         csvHref: `/console/statistics/export?${query}`,
       },
