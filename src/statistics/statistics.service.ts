@@ -56,6 +56,14 @@ const HOLDER_KIND_LABELS: Record<string, Label> = {
 const UNKNOWN: Label = { ja: '不明', en: 'Unknown' };
 const MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAY_MS = 86_400_000;
+/**
+ * Count columns (requests 0, approvals 1, rejections 2, disclosures 3, overdue 4) hidden together
+ * in a line, beyond the totals: approvals + rejections ≤ requests and disclosures ≤ approvals would
+ * otherwise give a hidden one away (15 requests, 14 approvals: the hidden rejection is 1), so
+ * approvals and rejections hide each other and disclosures hide with approvals; the overdue count is
+ * published only as a share of requests, so it hides with them.
+ */
+export const MEASURE_LINKS: Record<number, number> = { 1: 2, 2: 1, 3: 1, 4: 0 };
 /** The longest period one table covers. */
 export const MAX_PERIOD_DAYS = 3660;
 
@@ -184,7 +192,7 @@ export class StatisticsService {
     // columns: requests, approvals, rejections, disclosures, overdue (published as a share of requests), decided (not published)
     const counts = data.map((r) => [num(r?.requests), num(r?.approvals), num(r?.rejections), num(r?.disclosures), num(r?.overdue)]);
     const min = this.config.policy.statisticsMinCell;
-    const s = suppress(counts, { min, follows: { 4: 0 } });
+    const s = suppress(counts, { min, follows: MEASURE_LINKS });
     const totals = [0, 1, 2, 3, 4].map((c) => counts.reduce((t, r) => t + r[c]!, 0));
     const decidedTotal = data.reduce((t, r) => t + num(r?.decided), 0);
     const cells = (c: number[], hidden: boolean[], decided: number, medianSeconds: number | null): StatisticsCells => {
