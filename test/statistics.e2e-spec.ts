@@ -1,4 +1,5 @@
 import { Clock } from '../src/common/clock';
+import type { StatisticsTable } from '../src/statistics/statistics.service';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, World } from './support/exchange-fixtures';
 import { createStaff } from './support/factories';
 import { API, bearer, createTestApp, TestApp } from './support/test-app';
@@ -6,23 +7,7 @@ import { API, bearer, createTestApp, TestApp } from './support/test-app';
 const DAY = 86_400_000;
 const japanDate = (at: Date) => new Date(at.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
 
-interface Cells {
-  requests: number | null;
-  approvals: number | null;
-  rejections: number | null;
-  disclosures: number | null;
-  medianDaysToDecision: number | null;
-  shareOverdue: number | null;
-  suppressed: string[];
-}
-interface Table {
-  from: string;
-  to: string;
-  groupBy: string;
-  minCell: number;
-  groups: (Cells & { key: string; label: { ja: string; en: string } })[];
-  total: Cells;
-}
+type Table = StatisticsTable;
 
 /**
  * Statistics over requests made through the real API: 31 requests in three purposes, two

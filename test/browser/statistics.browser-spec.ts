@@ -1,22 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { accessibilityViolations, consoleSignInPage, launchBrowser, SHOTS } from '../support/browser';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, World } from '../support/exchange-fixtures';
 import { createStaff } from '../support/factories';
-import { API, bearer, createTestApp, TestApp, totpFor } from '../support/test-app';
-
-const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core's WCAG 2.1 A/AA rules on the page as it is; answers the violations, described. */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const result = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
-  )) as { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
+import { API, bearer, createTestApp, TestApp } from '../support/test-app';
 
 describe('statistics page of the console in a real browser', () => {
   let t: TestApp;
@@ -39,10 +27,7 @@ describe('statistics page of the console in a real browser', () => {
       if (i < 11) await t.http.post(`${API}/requests/${id}/decisions`).set(bearer(w.officer.token)).send({ decision: 'approve', reason: '支援調整に必要' }).expect(200);
     }
     for (let i = 0; i < 2; i++) await ask({ purpose: 'welfare_coordination' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -51,18 +36,12 @@ describe('statistics page of the console in a real browser', () => {
 
   it('shows a reviewer the table, the server-drawn chart and the CSV, in Japanese and English, accessible at desktop width and 390 px', async () => {
     const reviewer = await createStaff(t, w.admin, (await t.http.get(`${API}/organizations?kind=ministry`).set(bearer(w.admin))).body.items[0].id, ['safeguard_reviewer']);
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ja-JP' });
-    const page = await ctx.newPage();
+    const { ctx, page } = await consoleSignInPage(browser, base, reviewer);
     const cspErrors: string[] = [];
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
     });
-    await page.goto(`${base}/console/login`);
-    await page.getByLabel('ユーザー名').fill(reviewer.username);
-    await page.getByLabel('パスワード').fill(reviewer.password);
-    await page.getByLabel('確認コード（6桁）').fill(totpFor(reviewer.secret, 1));
-    await page.getByRole('button', { name: 'サインイン' }).click();
-    await page.waitForLoadState('load');
+    await page.reload();
 
     await page.locator('nav.main-nav').getByRole('link', { name: '統計' }).click();
     await page.waitForLoadState('load');
