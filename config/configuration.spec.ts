@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { ed25519Raw, SIG_COSIGNATURE_V1, SIG_ED25519, verifierKey } from '../src/audit/note';
-import { ConfigError, loadConfig } from './configuration';
+import { checkPolicySettings, ConfigError, loadConfig } from './configuration';
 
 describe('loadConfig', () => {
   it('gives defaults for an empty environment', () => {
@@ -9,6 +9,13 @@ describe('loadConfig', () => {
     expect(c.databaseUrl).toBeUndefined();
     expect(c.trustProxy).toBe(false);
     expect(c.policy.sensitiveCategories).toEqual(['offense']);
+    expect(c.policy.statisticsMinCell).toBe(10);
+  });
+
+  it('checks the policy\'s statistics minimum cell', () => {
+    expect(checkPolicySettings({ statisticsMinCell: 10 })).toEqual([]);
+    expect(checkPolicySettings({})).toEqual([]);
+    for (const bad of [0, -1, 2.5, '10', null, 1001]) expect(checkPolicySettings({ statisticsMinCell: bad })).toEqual([expect.stringContaining('statisticsMinCell')]);
   });
 
   it('names the variable in one line per bad value, without echoing secrets', () => {

@@ -19,6 +19,8 @@ export interface Policy {
   purposes: Record<Purpose, { label: { ja: string; en: string }; categories: Category[]; requiresOrdinance: boolean }>;
   /** While a municipality owes an overdue erasure attestation, its new requests are refused (403 erasure-overdue). */
   blockOnOverdueErasure: boolean;
+  /** Published statistics show no count from 1 to this minus 1 (small-cell suppression); default 10. */
+  statisticsMinCell: number;
   limits: {
     maxAccessWindowDays: number;
     defaultAccessWindowDays: number;
@@ -161,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     lines.push('Invalid environment: BOOTSTRAP_ADMIN_USERNAME and BOOTSTRAP_ADMIN_PASSWORD must be set together');
   }
   for (const problem of checkPolicyCategories(policyJson)) lines.push(`Invalid config/policy.json: ${problem}`);
+  for (const problem of checkPolicySettings(policyJson)) lines.push(`Invalid config/policy.json: ${problem}`);
   const { witnesses, errors: witnessErrors } = parseWitnesses(vars.AUDIT_WITNESSES);
   lines.push(...witnessErrors);
   if (vars.AUDIT_WITNESS_QUORUM !== undefined && vars.AUDIT_WITNESS_QUORUM > witnesses.length)
@@ -238,9 +241,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       dispatchIntervalMs: vars.WEBHOOK_DISPATCH_INTERVAL_MS ?? 500,
       timeoutMs: vars.WEBHOOK_TIMEOUT_MS ?? 10_000,
     },
-    policy: policyJson as Policy,
+    policy: withPolicyDefaults(policyJson),
     measures: measuresJson,
   };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export const DEFAULT_STATISTICS_MIN_CELL = 10;
+
+/** What is wrong with the policy's plain settings (beyond its categories). Empty when it fits. */
+export function checkPolicySettings(policy: { statisticsMinCell?: unknown }): string[] {
+  const problems: string[] = [];
+  const min = policy.statisticsMinCell;
+  if (min !== undefined && (typeof min !== 'number' || !Number.isInteger(min) || min < 1 || min > 1000))
+    problems.push(`statisticsMinCell must be a whole number from 1 to 1000 (the smallest count statistics publish), not ${JSON.stringify(min)}`);
+  return problems;
+}
+
+function withPolicyDefaults(policy: { statisticsMinCell?: number }): Policy {
+  return { ...(policy as Policy), statisticsMinCell: policy.statisticsMinCell ?? DEFAULT_STATISTICS_MIN_CELL };
+}

@@ -35,6 +35,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ProblemsModule } from './problems/problems.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { ErasureModule } from './erasure/erasure.module';
+import { StatisticsModule } from './statistics/statistics.module';
 
 function withStream<T>(options: T, stream?: DestinationStream): T | [T, DestinationStream] {
   return stream ? [options, stream] : options;
@@ -124,6 +125,7 @@ export class AppModule {
         ApprovalsModule,
         DisclosuresModule,
         ErasureModule,
+        StatisticsModule,
         SchedulerModule,
         ConsoleModule,
         MetricsModule,

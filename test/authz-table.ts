@@ -132,6 +132,8 @@ const GRID: [route: string, cells: string][] = [
   ['GET /api/v1/audit/events/:index/proof',         '401  403  403  ok   403  403  403  403  403  403  403'],
   ['GET /api/v1/audit/consistency',                 '401  403  403  ok   403  403  403  403  403  403  403'],
   ['POST /api/v1/audit/verify',                     '401  403  403  ok   403  403  403  403  403  403  403'],
+  // statistics (counts only, small cells suppressed): auditors, reviewers, administrators
+  ['GET /api/v1/statistics',                        '401  ok   ok   ok   403  403  403  403  403  403  403'],
   // console: HTML pages on a cookie session. Staff present their console session; the API
   // clients present their bearer token, which must not open the console (401 = sent to sign-in).
   ['GET /console/login',                            'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
@@ -158,6 +160,8 @@ const GRID: [route: string, cells: string][] = [
   ['POST /console/admin/users/:id/:action',         '401  ok   403  403  403  403  403  401  401  401  401'],
   ['POST /console/admin/organizations/:id/clients', '401  ok   403  403  403  403  403  401  401  401  401'],
   ['POST /console/admin/clients/:clientId/revoke',  '401  ok   403  403  403  403  403  401  401  401  401'],
+  ['GET /console/statistics',                       '401  ok   ok   ok   403  403  403  401  401  401  401'],
+  ['GET /console/statistics/export',                '401  ok   ok   ok   403  403  403  401  401  401  401'],
 ];
 
 function parseCell(route: string, token: string): Outcome {

@@ -775,6 +775,7 @@ describe('fuzz: hostile input never breaks the service', () => {
     'GET /api/v1/audit/checkpoints': 'auditor',
     'GET /api/v1/audit/events/:index/proof': 'auditor',
     'GET /api/v1/audit/consistency': 'auditor',
+    'GET /api/v1/statistics': 'auditor',
   };
 
   it('refuses unknown, repeated and malformed query parameters (including impossible dates) with 400', async () => {
@@ -1102,6 +1103,8 @@ describe('fuzz: hostile input never breaks the service', () => {
     'POST /console/admin/organizations': true,
     'POST /console/admin/users': true,
     'GET /console/webhooks': true,
+    'GET /console/statistics': true,
+    'GET /console/statistics/export': true,
   };
 
   it('refuses invalid console forms (sign-in, TOTP, decisions, reviews, administration) and changes nothing', async () => {
@@ -1567,6 +1570,20 @@ describe('fuzz: hostile input never breaks the service', () => {
             20,
             fc.record({ org: fc.oneof(hostileString, notUuid, fc.uuid()) }),
             (f) => ({ method: 'get', path: '/console/webhooks', query: q(Object.entries(f)), who: 'supervisor' }),
+            robust,
+          ),
+          prop(
+            'GET /console/statistics',
+            40,
+            fc.array(fc.tuple(fc.constantFrom('from', 'to', 'groupBy', 'lang'), filterValue), { minLength: 1, maxLength: 3 }),
+            (pairs) => ({ method: 'get', path: '/console/statistics', query: q(pairs), who: 'safeguard_reviewer' }),
+            robust,
+          ),
+          prop(
+            'GET /console/statistics/export',
+            30,
+            fc.array(fc.tuple(fc.constantFrom('from', 'to', 'groupBy'), filterValue), { minLength: 1, maxLength: 3 }),
+            (pairs) => ({ method: 'get', path: '/console/statistics/export', query: q(pairs), who: 'auditor' }),
             robust,
           ),
           prop(

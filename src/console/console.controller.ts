@@ -36,6 +36,7 @@ import { ConsoleGuard, ConsolePage, ConsolePublic, cookiesOf, langOf, safeEqual 
 import { Clock } from '../common/clock';
 import type { ConsoleRequest } from './console.guard';
 import { ConsoleQueries } from './console.queries';
+import { consoleNav } from './nav';
 import { DICTIONARIES, MessageKey } from './i18n';
 import { PageContext, RenderService } from './render.service';
 import { SESSION_COOKIE, SessionsService } from './sessions.service';
@@ -97,14 +98,7 @@ export class ConsoleController {
       now: this.clock.now().getTime(),
       csrf: c.session.csrfToken,
       user: { displayName: c.user.displayName, roles: c.user.roles, organizationName: c.org.name },
-      nav: {
-        queue: hasRole(actor, 'case_officer'),
-        safeguards: hasRole(actor, 'safeguard_reviewer'),
-        audit: hasRole(actor, 'auditor'),
-        admin: hasRole(actor, 'admin'),
-        webhooks: hasRole(actor, 'admin') || (hasRole(actor, 'supervisor') && AGENCY_KINDS.includes(c.org.kind)),
-        active,
-      },
+      nav: consoleNav(actor, c.org.kind, active),
       flash: q.done && FLASH[q.done] ? DICTIONARIES[c.lang][FLASH[q.done]!] : undefined,
       error: q.e && ERRORS[q.e] ? DICTIONARIES[c.lang][ERRORS[q.e]!] : undefined,
       ...data,

@@ -12,10 +12,12 @@ import { ConsoleGuard } from './console.guard';
 import { ConsoleQueries } from './console.queries';
 import { RenderService } from './render.service';
 import { SessionsService } from './sessions.service';
+import { StatisticsConsoleController } from './statistics.controller';
+import { StatisticsModule } from '../statistics/statistics.module';
 
 @Module({
-  imports: [UsersModule, OrganizationsModule, RequestsModule, ApprovalsModule, ReleaseRecordsModule, SafeguardsModule, WebhooksModule],
-  controllers: [ConsoleController],
+  imports: [UsersModule, OrganizationsModule, RequestsModule, ApprovalsModule, ReleaseRecordsModule, SafeguardsModule, WebhooksModule, StatisticsModule],
+  controllers: [ConsoleController, StatisticsConsoleController],
   providers: [RenderService, SessionsService, ConsoleGuard, ConsoleFilter, ConsoleQueries],
 })
 export class ConsoleModule {}

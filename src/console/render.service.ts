@@ -16,7 +16,11 @@ export interface PageContext {
   lang: Lang;
   title: MessageKey;
   user?: { displayName: string; roles: string[]; organizationName: string };
-  nav?: { queue: boolean; safeguards: boolean; audit: boolean; admin: boolean; webhooks: boolean; active: string };
+  nav?: { queue: boolean; safeguards: boolean; audit: boolean; statistics: boolean; admin: boolean; webhooks: boolean; active: string };
+  /** The page's own query (URL-encoded, without `lang`), kept by the language link. */
+  keepQuery?: string;
+  /** Extra stylesheets of the page, from the console's assets. */
+  stylesheets?: string[];
   csrf?: string;
   flash?: string;
   error?: string;

@@ -1,29 +1,16 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { accessibilityViolations, consoleSignInPage, launchBrowser, SHOTS } from '../support/browser';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, World } from '../support/exchange-fixtures';
 import { createStaff } from '../support/factories';
-import { API, bearer, createTestApp, TestApp, totpFor } from '../support/test-app';
+import { API, bearer, createTestApp, TestApp } from '../support/test-app';
 import { WebhookReceiver, waitFor } from '../support/webhook-receiver';
-
-const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 interface Staff {
   username: string;
   password: string;
   secret: string;
-}
-
-/** axe-core's WCAG 2.1 A/AA rules on the page as it is; answers the violations, described. */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  // A string, evaluated in the page (the test's TypeScript has no DOM types).
-  const result = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
-  )) as { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 describe('webhooks page of the console in a real browser', () => {
@@ -59,10 +46,7 @@ describe('webhooks page of the console in a real browser', () => {
       return r.rows[0].n >= 2;
     });
     await t.db.query(`UPDATE webhook_subscriptions SET status = 'disabled', disabled_at = now(), failing_since = now() - interval '5 days' WHERE id = $1`, [dead.body.id]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   }, 90_000);
   afterAll(async () => {
     await browser?.close();
@@ -70,17 +54,7 @@ describe('webhooks page of the console in a real browser', () => {
     await rx?.stop();
   });
 
-  async function signInAs(staff: Staff): Promise<{ ctx: BrowserContext; page: Page }> {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ja-JP' });
-    const page = await ctx.newPage();
-    await page.goto(`${base}/console/login`);
-    await page.getByLabel('ユーザー名').fill(staff.username);
-    await page.getByLabel('パスワード').fill(staff.password);
-    await page.getByLabel('確認コード（6桁）').fill(totpFor(staff.secret, 1));
-    await page.getByRole('button', { name: 'サインイン' }).click();
-    await page.waitForLoadState('load');
-    return { ctx, page };
-  }
+  const signInAs = (staff: Staff) => consoleSignInPage(browser, base, staff);
 
   it('shows a supervisor their agency’s endpoints, the disabled one explained, and recent deliveries, accessibly and in both languages', async () => {
     const supervisor = await createStaff(t, w.admin, w.facility.id, ['supervisor']);

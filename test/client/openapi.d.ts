@@ -838,6 +838,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Requests, approvals, rejections, disclosures, median days to decision and share overdue, by group, small cells suppressed
+         * @description Allowed to roles: auditor, safeguard_reviewer, admin.
+         */
+        get: operations["StatisticsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -2235,6 +2255,81 @@ export interface components {
             items: components["schemas"]["ErasureDto"][];
             /** @description Opaque cursor for the next page (`?cursor=`); null on the last page. */
             nextCursor: string | null;
+        };
+        LabelDto: {
+            /** @example 大阪府 */
+            ja: string;
+            /** @example Osaka */
+            en: string;
+        };
+        StatisticsGroupDto: {
+            /** @description Requests created in the period; null when suppressed. */
+            requests: number | null;
+            /** @description Of those, approved (finally; a two-step approval counts once it is complete); null when suppressed. */
+            approvals: number | null;
+            /** @description Of those, rejected; null when suppressed. */
+            rejections: number | null;
+            /** @description Of those, requests whose data the municipality retrieved at least once; null when suppressed. */
+            disclosures: number | null;
+            /**
+             * @description Median calendar days from the request to its (final) decision, one decimal; null when suppressed or nothing was decided.
+             * @example 4.5
+             */
+            medianDaysToDecision: number | null;
+            /**
+             * @description Share (0 to 1, three decimals) of the requests still undecided when their `dueAt` passed (decided late, or still open, withdrawn or expired after it); null when suppressed or there are no requests.
+             * @example 0.125
+             */
+            shareOverdue: number | null;
+            /** @description The measures of this line withheld by small-cell suppression. */
+            suppressed: ("requests" | "approvals" | "rejections" | "disclosures" | "medianDaysToDecision" | "shareOverdue")[];
+            /**
+             * @description The group: YYYY-MM, the two-digit prefecture code, the purpose, the holder kind; `unknown` for data without one.
+             * @example 2026-04
+             */
+            key: string;
+            label: components["schemas"]["LabelDto"];
+        };
+        StatisticsCellsDto: {
+            /** @description Requests created in the period; null when suppressed. */
+            requests: number | null;
+            /** @description Of those, approved (finally; a two-step approval counts once it is complete); null when suppressed. */
+            approvals: number | null;
+            /** @description Of those, rejected; null when suppressed. */
+            rejections: number | null;
+            /** @description Of those, requests whose data the municipality retrieved at least once; null when suppressed. */
+            disclosures: number | null;
+            /**
+             * @description Median calendar days from the request to its (final) decision, one decimal; null when suppressed or nothing was decided.
+             * @example 4.5
+             */
+            medianDaysToDecision: number | null;
+            /**
+             * @description Share (0 to 1, three decimals) of the requests still undecided when their `dueAt` passed (decided late, or still open, withdrawn or expired after it); null when suppressed or there are no requests.
+             * @example 0.125
+             */
+            shareOverdue: number | null;
+            /** @description The measures of this line withheld by small-cell suppression. */
+            suppressed: ("requests" | "approvals" | "rejections" | "disclosures" | "medianDaysToDecision" | "shareOverdue")[];
+        };
+        StatisticsDto: {
+            /** @example 2026-04-01 */
+            from: string;
+            /** @example 2027-03-31 */
+            to: string;
+            /** @enum {string} */
+            groupBy: "month" | "prefecture" | "purpose" | "holder_kind";
+            /**
+             * @description The policy’s statisticsMinCell: no count from 1 to this minus 1 is published.
+             * @example 10
+             */
+            minCell: number;
+            /** Format: date-time */
+            generatedAt: string;
+            /** @description Every group of the dimension, empty ones included, in a fixed order. */
+            groups: components["schemas"]["StatisticsGroupDto"][];
+            /** @description All groups together (each count is the sum of the groups). */
+            total: components["schemas"]["StatisticsCellsDto"];
         };
         CreateWebhookDto: {
             /**
@@ -6148,6 +6243,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErasurePageDto"];
+                };
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    StatisticsController_get: {
+        parameters: {
+            query?: {
+                /** @description First day (Japan date) of the period; default: the first day of the month eleven months before `to`. */
+                from?: string;
+                /** @description Last day (Japan date, inclusive) of the period; default: today in Japan. At most 3660 days after `from`. */
+                to?: string;
+                /** @description month (Japan time), prefecture (of the requesting municipality or prefecture, from its local government code), purpose, or holder_kind (correctional facility or probation office). */
+                groupBy?: "month" | "prefecture" | "purpose" | "holder_kind";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One line per group and a total. Counts from 1 to statisticsMinCell − 1 are suppressed, with complementary suppression so that no suppressed cell follows from the totals; a suppressed cell is null in JSON (and named in `suppressed`), `x` in CSV. `Accept: text/csv` answers CSV (UTF-8, header row: key, labelJa, labelEn, then the measures; a last line `total`). */
+            200: {
+                headers: {
+                    /** @description Accept */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatisticsDto"];
+                    "text/csv": string;
                 };
             };
             /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */

@@ -20,6 +20,7 @@ import type { RequestsController } from '../../src/requests/requests.controller'
 import type { SafeguardsController } from '../../src/safeguards/safeguards.controller';
 import type { UsersController } from '../../src/users/users.controller';
 import type { WebhooksController } from '../../src/webhooks/webhooks.controller';
+import type { StatisticsController } from '../../src/statistics/statistics.controller';
 import type { RequestsService } from '../../src/requests/requests.service';
 import type { toHolderView, toRequesterView } from '../../src/requests/request-views';
 import type { components, paths } from '../client/openapi';
@@ -239,6 +240,9 @@ export type Checked = [
   Check<
     Agrees<Returns<WebhooksController, 'redeliver'>, Documented<'/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', 'post', 202>>
   >,
+  // statistics (JSON; the same table as CSV with Accept: text/csv)
+  Check<Agrees<Returns<StatisticsController, 'get'>, Documented<'/api/v1/statistics', 'get', 200>>>,
+  Check<StatisticsMediaTypes>,
   Check<ExportMediaTypes>,
   Check<TextMediaTypes>,
   // every operation of the document is in the list above (or named as checked at run time)
@@ -257,6 +261,10 @@ type TextMediaTypes = [
 ] extends [{ 200: { content: { 'text/plain': unknown } } }, { 200: { content: { 'text/plain': string } } }, { 200: { content: { 'text/plain': string } } }]
   ? true
   : { textMediaTypes: false };
+type StatisticsMediaTypes =
+  Responses<'/api/v1/statistics', 'get'> extends { 200: { content: { 'application/json': unknown; 'text/csv': string } } }
+    ? true
+    : { statisticsMediaTypes: false };
 type ExportMediaTypes =
   Responses<'/api/v1/audit/events/export', 'get'> extends {
     200: { content: { 'application/x-ndjson': string; 'text/csv': string } };
@@ -332,4 +340,5 @@ type Listed =
   | 'GET /api/v1/audit/checkpoints'
   | 'GET /api/v1/audit/events/{index}/proof'
   | 'GET /api/v1/audit/consistency'
-  | 'POST /api/v1/audit/verify';
+  | 'POST /api/v1/audit/verify'
+  | 'GET /api/v1/statistics';

@@ -176,6 +176,7 @@ export const CALLS: Record<
   'GET /api/v1/audit/events/:index/proof': () => ({ params: { index: '0' } }),
   'GET /api/v1/audit/consistency': () => ({ query: { from: '1', to: '2' } }),
   'POST /api/v1/audit/verify': () => ({ body: {} }),
+  'GET /api/v1/statistics': () => ({ query: { groupBy: 'purpose' } }),
 
   'GET /console/login': () => ({}),
   'POST /console/login': async (a, _c, t) => {
@@ -209,6 +210,8 @@ export const CALLS: Record<
   'GET /console/audit': () => ({ query: { outcome: 'denied' } }),
   'POST /console/audit/verify': () => ({ form: {} }),
   'GET /console/audit/export': () => ({ query: { action: 'request.create' } }),
+  'GET /console/statistics': () => ({ query: { groupBy: 'prefecture' } }),
+  'GET /console/statistics/export': () => ({ query: { groupBy: 'month' } }),
   'GET /console/webhooks': (a, caller) => (caller === 'admin' ? { query: { org: a.w.city.id } } : {}),
   'GET /console/admin': () => ({}),
   'POST /console/admin/organizations': () => ({

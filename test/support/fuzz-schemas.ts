@@ -253,6 +253,12 @@ const AUDIT_FILTER: QuerySchema = {
 };
 
 export const QUERIES: Record<string, QuerySchema> = {
+  // from/to: the shape only (a well-shaped impossible date is refused too, but is not generated here)
+  'GET /api/v1/statistics': {
+    from: { k: 'pattern', re: /^\d{4}-\d{2}-\d{2}$/ },
+    to: { k: 'pattern', re: /^\d{4}-\d{2}-\d{2}$/ },
+    groupBy: { k: 'enum', values: ['month', 'prefecture', 'purpose', 'holder_kind'] },
+  },
   'GET /api/v1/organizations': { ...PAGE, kind: { k: 'enum', values: ORGANIZATION_KINDS } },
   'GET /api/v1/users': { ...PAGE, organizationId: { k: 'uuid' } },
   'GET /api/v1/safeguards': { status: { k: 'enum', values: SAFEGUARD_STATUSES } },
