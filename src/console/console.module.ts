@@ -10,12 +10,13 @@ import { ConsoleController } from './console.controller';
 import { ConsoleFilter } from './console.filter';
 import { ConsoleGuard } from './console.guard';
 import { ConsoleQueries } from './console.queries';
+import { OfficerController } from './officer.controller';
 import { RenderService } from './render.service';
 import { SessionsService } from './sessions.service';
 
 @Module({
   imports: [UsersModule, OrganizationsModule, RequestsModule, ApprovalsModule, ReleaseRecordsModule, SafeguardsModule, WebhooksModule],
-  controllers: [ConsoleController],
+  controllers: [ConsoleController, OfficerController],
   providers: [RenderService, SessionsService, ConsoleGuard, ConsoleFilter, ConsoleQueries],
 })
 export class ConsoleModule {}
