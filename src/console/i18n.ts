@@ -543,11 +543,13 @@ export function formatWaiting(since: Date | string, lang: Lang, now = Date.now()
 export function formatEraDate(value: string | null | undefined, lang: Lang): string {
   if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return '—';
   const d = new Date(`${value}T12:00:00+09:00`);
-  if (Number.isNaN(d.getTime())) return '—';
+  // Not a calendar date (2026-02-30 would roll over to March).
+  if (Number.isNaN(d.getTime()) || new Date(d.getTime() + 9 * 3600_000).toISOString().slice(0, 10) !== value) return '—';
   if (lang === 'ja') return new Intl.DateTimeFormat('ja-JP-u-ca-japanese', { era: 'long', year: 'numeric', month: 'long', day: 'numeric', weekday: 'short', timeZone: TZ }).format(d);
   const gregorian = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'short', day: 'numeric', timeZone: TZ }).format(d);
-  const era = new Intl.DateTimeFormat('en-u-ca-japanese', { era: 'long', year: 'numeric', timeZone: TZ }).format(d);
-  return `${gregorian} (${era})`;
+  const parts = new Intl.DateTimeFormat('en-u-ca-japanese', { era: 'long', year: 'numeric', timeZone: TZ }).formatToParts(d);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${gregorian} (${part('era')} ${part('year')})`;
 }
 
 /** A message with `{name}` placeholders filled (values are escaped by the template that shows the result). */

@@ -43,10 +43,11 @@ function draftOf(form: Form): DecisionDraft {
   const decision = one(form.decision);
   return {
     decision: decision === 'approve' || decision === 'reject' ? decision : undefined,
-    categories: form.categories === undefined ? [] : ([] as string[]).concat(form.categories).slice(0, 20),
-    accessUntil: one(form.accessUntil)?.slice(0, 10),
-    maxRetrievals: one(form.maxRetrievals)?.slice(0, 6),
-    reason: one(form.reason)?.slice(0, 2000),
+    // Taken as sent (nothing cut short): validation refuses what is too long.
+    categories: form.categories === undefined ? [] : ([] as string[]).concat(form.categories),
+    accessUntil: one(form.accessUntil),
+    maxRetrievals: one(form.maxRetrievals),
+    reason: one(form.reason),
   };
 }
 

@@ -11,8 +11,12 @@
       return new Intl.DateTimeFormat('ja-JP-u-ca-japanese', { era: 'long', year: 'numeric', month: 'long', day: 'numeric', weekday: 'short', timeZone: 'Asia/Tokyo' }).format(d);
     }
     var g = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'Asia/Tokyo' }).format(d);
-    var era = new Intl.DateTimeFormat('en-u-ca-japanese', { era: 'long', year: 'numeric', timeZone: 'Asia/Tokyo' }).format(d);
-    return g + ' (' + era + ')';
+    var parts = new Intl.DateTimeFormat('en-u-ca-japanese', { era: 'long', year: 'numeric', timeZone: 'Asia/Tokyo' }).formatToParts(d);
+    var part = function (type) {
+      var found = parts.filter(function (p) { return p.type === type; })[0];
+      return found ? found.value : '';
+    };
+    return g + ' (' + part('era') + ' ' + part('year') + ')';
   }
   document.querySelectorAll('input[type="date"][data-era-lang]').forEach(function (input) {
     var out = document.getElementById(input.id + '-era');
