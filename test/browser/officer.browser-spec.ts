@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
-import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, World } from '../support/exchange-fixtures';
+import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, safeguardsBody, World } from '../support/exchange-fixtures';
 import { createStaff } from '../support/factories';
 import { API, bearer, createTestApp, TestApp, totpFor } from '../support/test-app';
 
@@ -280,6 +280,26 @@ describe('the officer’s workbench in a real browser', () => {
       expect(await active.getByRole('button', { name: lang === 'ja' ? '停止する' : 'Disable' }).count()).toBe(1);
       await checkBothWidths(page, `admin-${lang}`);
       for (const tbl of await headingsAtNarrowWidth(page)) expect(tbl).toMatchObject({ stacked: true, missing: 0 });
+      await ctx.close();
+    }
+  });
+
+  it('keeps the headings of the reviewer’s and the auditor’s tables at 390 px, accessibly', async () => {
+    await t.http.put(`${API}/safeguards`).set(bearer(w.prefectureToken)).send(safeguardsBody()).expect(201);
+    const ministry = (await t.http.get(`${API}/organizations?kind=ministry`).set(bearer(w.admin))).body.items[0];
+    for (const [roles, path, stacked] of [
+      [['safeguard_reviewer'], '/console/safeguards', true],
+      [['auditor'], '/console/audit', false],
+    ] as const) {
+      const { ctx, page } = await signInAs(await createStaff(t, w.admin, ministry.id, [...roles]));
+      await page.goto(`${base}${path}`);
+      const tables = await headingsAtNarrowWidth(page);
+      expect(tables.length).toBeGreaterThan(0);
+      // Stacked tables lead every cell with its heading; the others keep their heading row.
+      for (const tbl of tables) expect(tbl).toMatchObject(stacked ? { stacked: true, missing: 0 } : { stacked: false, headerVisible: true });
+      await page.setViewportSize({ width: 390, height: 900 });
+      expect(await accessibilityViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(SHOTS, `narrow-${roles[0]}.png`), fullPage: true });
       await ctx.close();
     }
   });
