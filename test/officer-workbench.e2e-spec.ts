@@ -1,3 +1,5 @@
+import { DataSource } from 'typeorm';
+import { RequestReferenceAndAssignment1765400000000 } from '../migrations/1765400000000-RequestReferenceAndAssignment';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, World } from './support/exchange-fixtures';
 import { consoleSignIn, ConsoleSession, csrfFrom, SESSION_COOKIE } from './support/authz-console';
 import { createStaff } from './support/factories';
@@ -176,6 +178,42 @@ describe('officer workbench', () => {
     const page = await get(o.session, `/console/requests/${req.body.id}?lang=en`).expect(200);
     expect(page.text).toContain('Caution: this request claims the person’s consent, but the record holds no consent.');
     expect(page.text.match(/coverage-none_on_file/g)?.length).toBe(requestBody({}).categories.length);
+  });
+
+  it('orders and filters the queue: overdue only, newest received, longest waiting', async () => {
+    const [older, newer] = [await newRequest(), await newRequest()];
+    await t.db.query(`UPDATE info_requests SET created_at = created_at - interval '3 days', due_at = now() - interval '1 hour' WHERE id = $1`, [older.id]);
+    const o = await officer();
+    const order = (html: string, ids: string[]) => ids.map((id) => html.indexOf(`/console/requests/${id}"`));
+    const overdue = (await get(o.session, '/console/queue?overdue=1').expect(200)).text;
+    expect(overdue).toContain(`/console/requests/${older.id}"`);
+    expect(overdue).not.toContain(`/console/requests/${newer.id}"`);
+    const [a1, b1] = order((await get(o.session, '/console/queue?sort=received').expect(200)).text, [older.id, newer.id]);
+    expect(b1).toBeGreaterThan(-1);
+    expect(b1).toBeLessThan(a1!);
+    const [a2, b2] = order((await get(o.session, '/console/queue?sort=waiting').expect(200)).text, [older.id, newer.id]);
+    expect(a2).toBeGreaterThan(-1);
+    expect(a2).toBeLessThan(b2!);
+    // An unknown order or filter value falls back to the default, never an error.
+    expect((await get(o.session, '/console/queue?sort=x%27%3B&assigned=nobody&overdue=yes').expect(200)).text).toContain(`/console/requests/${newer.id}"`);
+  });
+
+  it('numbers existing requests in the order they were received when the migration runs on a filled table', async () => {
+    const made = [await newRequest(), await newRequest(), await newRequest()];
+    const runner = t.app.get(DataSource).createQueryRunner();
+    try {
+      const migration = new RequestReferenceAndAssignment1765400000000();
+      await migration.down(runner);
+      await migration.up(runner);
+    } finally {
+      await runner.release();
+    }
+    const rows = (await t.db.query(`SELECT id, reference FROM info_requests ORDER BY created_at, id`)).rows as { id: string; reference: string }[];
+    expect(rows.map((r) => r.reference)).toEqual(rows.map((_, i) => `REQ-${String(i + 1).padStart(6, '0')}`));
+    expect(rows.slice(-3).map((r) => r.id)).toEqual(made.map((m) => m.id));
+    // New requests continue the sequence.
+    const next = await newRequest();
+    expect(next.reference).toBe(`REQ-${String(rows.length + 1).padStart(6, '0')}`);
   });
 
   it('serves /favicon.ico, cacheable', async () => {
