@@ -4,7 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import express from 'express';
-import { consoleDir } from './console/render.service';
+import { consoleDir, faviconHandler } from './console/render.service';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { ClsMiddleware } from 'nestjs-cls';
@@ -82,6 +82,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     }),
   );
   app.use('/console/assets', express.static(consoleDir('assets'), { index: false, fallthrough: false, maxAge: '1h' }));
+  app.use('/favicon.ico', faviconHandler());
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'console', method: RequestMethod.ALL },

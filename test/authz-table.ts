@@ -147,6 +147,8 @@ const GRID: [route: string, cells: string][] = [
   ['GET /console/requests/:id/record',              '401  403  403  403  ok   ok   404  401  401  401  401'],
   ['POST /console/requests/:id/decide',             '401  403  403  403  ok   ok   404  401  401  401  401'],
   ['POST /console/requests/:id/revoke',             '401  403  403  403  ok   ok   404  401  401  401  401'],
+  ['POST /console/requests/:id/take',               '401  403  403  403  ok   ok   404  401  401  401  401'],
+  ['POST /console/requests/:id/release',            '401  403  403  403  ok   ok   404  401  401  401  401'],
   ['GET /console/safeguards',                       '401  403  ok   403  403  403  403  401  401  401  401'],
   ['GET /console/safeguards/:id',                   '401  403  ok   403  403  403  403  401  401  401  401'],
   ['POST /console/safeguards/:id/:action',          '401  403  ok   403  403  403  403  401  401  401  401'],

@@ -995,6 +995,9 @@ describe('fuzz: hostile input never breaks the service', () => {
       form: () => ({ reason: 'x' }),
       status: 400,
     },
+    ...['POST /console/requests/:id/take', 'POST /console/requests/:id/release'].map(
+      (route): PathTarget => ({ route, who: 'case_officer', param: 'id', arb: notUuid, form: () => ({}), status: 400 }),
+    ),
     {
       route: 'GET /console/safeguards/:id',
       who: 'safeguard_reviewer',
@@ -1532,7 +1535,7 @@ describe('fuzz: hostile input never breaks the service', () => {
           prop(
             'GET /console/queue',
             50,
-            fc.record({ status: hostileString, purpose: hostileString }),
+            fc.record({ status: hostileString, purpose: hostileString, assigned: hostileString, sort: hostileString, overdue: hostileString }),
             (f) => ({
               method: 'get',
               path: '/console/queue',

@@ -6,9 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Response } from 'express';
 import QRCode from 'qrcode';
 import { APP_CONFIG } from '../../config/configuration';
-import type { AppConfig, Category, Purpose } from '../../config/configuration';
-import { ApprovalsService } from '../approvals/approvals.service';
-import { DecideRequestDto, RevokeDto } from '../approvals/dto/decide-request.dto';
+import type { AppConfig } from '../../config/configuration';
 import { ReasonDto } from '../safeguards/dto/register-safeguards.dto';
 import { AuditLogService } from '../audit/audit-log.service';
 import type { VerifyReport } from '../audit/audit-log.service';
@@ -23,9 +21,7 @@ import { RateLimit } from '../common/rate-limit';
 import { CreateOrganizationDto } from '../organizations/dto/create-organization.dto';
 import { AGENCY_KINDS, ORGANIZATION_KINDS } from '../organizations/organization.entity';
 import { OrganizationsService, SCOPES_BY_KIND } from '../organizations/organizations.service';
-import { ReleaseRecordsService } from '../release-records/release-records.service';
-import { RequestsService } from '../requests/requests.service';
-import { SafeguardsService, toSafeguardView } from '../safeguards/safeguards.service';
+import { SafeguardsService } from '../safeguards/safeguards.service';
 import { CreateUserDto } from '../users/dto/create-user.dto';
 import { ROLES } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -36,30 +32,13 @@ import { ConsoleGuard, ConsolePage, ConsolePublic, cookiesOf, langOf, safeEqual 
 import { Clock } from '../common/clock';
 import type { ConsoleRequest } from './console.guard';
 import { ConsoleQueries } from './console.queries';
-import { consoleNav } from './nav';
 import { DICTIONARIES, MessageKey } from './i18n';
-import { PageContext, RenderService } from './render.service';
+import { errorKey, jstDate, one, renderPage } from './console-page';
+import type { Form } from './console-page';
+import { RenderService } from './render.service';
 import { SESSION_COOKIE, SessionsService } from './sessions.service';
 
 const LOGIN_CSRF_COOKIE = 'oie_login_csrf';
-const DAY = 86_400_000;
-type Form = Record<string, string | string[] | undefined>;
-
-const FLASH: Record<string, MessageKey> = { decided: 'decided', revoked: 'revoked', verified: 'verified', rejected: 'rejectedMsg', suspended: 'suspended', created: 'created' };
-const ERRORS: Record<string, MessageKey> = { conflict: 'conflict', invalid: 'invalid', forbidden: 'forbidden', notfound: 'notFound' };
-
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function jstDate(offsetDays = 0): string {
-  return new Date(Date.now() + 9 * 3600_000 + offsetDays * DAY).toISOString().slice(0, 10);
-}
-
-function errorKey(err: unknown): string {
-  if (!(err instanceof DomainError)) throw err;
-  return err.status === 409 ? 'conflict' : err.status === 403 ? 'forbidden' : err.status === 404 ? 'notfound' : 'invalid';
-}
 
 /** The admin console: server-rendered pages, Japanese first, for case officers, reviewers, auditors and administrators. */
 @ApiExcludeController()
@@ -75,9 +54,6 @@ export class ConsoleController {
     private readonly auth: AuthService,
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
-    private readonly requests: RequestsService,
-    private readonly approvals: ApprovalsService,
-    private readonly records: ReleaseRecordsService,
     private readonly safeguards: SafeguardsService,
     private readonly auditLog: AuditLogService,
     private readonly auditQuery: AuditQueryService,
@@ -88,22 +64,7 @@ export class ConsoleController {
   ) {}
 
   private page(req: ConsoleRequest, view: string, title: MessageKey, active: string, data: Record<string, unknown> = {}): string {
-    const c = req.console!;
-    const actor = c.actor;
-    const q = req.query as Record<string, string | undefined>;
-    const ctx: PageContext = {
-      lang: c.lang,
-      title,
-      path: req.path,
-      now: this.clock.now().getTime(),
-      csrf: c.session.csrfToken,
-      user: { displayName: c.user.displayName, roles: c.user.roles, organizationName: c.org.name },
-      nav: consoleNav(actor, c.org.kind, active),
-      flash: q.done && FLASH[q.done] ? DICTIONARIES[c.lang][FLASH[q.done]!] : undefined,
-      error: q.e && ERRORS[q.e] ? DICTIONARIES[c.lang][ERRORS[q.e]!] : undefined,
-      ...data,
-    };
-    return this.render.render(view, ctx);
+    return renderPage(this.render, this.clock, req, view, title, active, data);
   }
 
   // ---- sign-in ------------------------------------------------------------------------------
@@ -184,115 +145,6 @@ export class ConsoleController {
     const a = req.console!.actor;
     const to = hasRole(a, 'case_officer') ? 'queue' : hasRole(a, 'safeguard_reviewer') ? 'safeguards' : hasRole(a, 'auditor') ? 'audit' : 'admin';
     throw new ConsoleRedirect(`/console/${to}`);
-  }
-
-  // ---- case officers ------------------------------------------------------------------------
-
-  @Get('queue')
-  @ConsolePage(['case_officer'])
-  async queue(@Req() req: ConsoleRequest, @Query('status') status?: string, @Query('purpose') purpose?: string): Promise<string> {
-    const c = req.console!;
-    const statusFilter = status && /^[a-z_]{1,40}$/.test(status) ? status : 'open';
-    const purposeFilter = purpose && purpose in this.config.policy.purposes ? (purpose as Purpose) : undefined;
-    const items = await this.queries.queue(c.actor.orgId, statusFilter, purposeFilter, this.clock.now());
-    return this.page(req, 'queue', 'queueTitle', 'queue', {
-      items: items.map((i) => ({ ...i, purposeLabel: this.config.policy.purposes[i.purpose].label[c.lang] })),
-      filters: { status: statusFilter, purpose: purposeFilter ?? '' },
-      statuses: ['pending', 'awaiting_second_approval', 'approved', 'rejected', 'withdrawn', 'expired', 'revoked', 'exhausted'],
-      purposes: Object.entries(this.config.policy.purposes).map(([key, p]) => ({ key, label: p.label[c.lang] })),
-      sensitive: this.config.policy.sensitiveCategories,
-    });
-  }
-
-  @Get('requests/:id')
-  @ConsolePage(['case_officer'])
-  async requestPage(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string): Promise<string> {
-    const c = req.console!;
-    const view = await this.requests.getForHolder(c.actor, id);
-    const [record, decisions, requester] = await Promise.all([
-      this.records.findById(view.recordId),
-      this.approvals.decisions(id),
-      this.organizations.find(view.requesterOrganizationId),
-    ]);
-    const safeguard = (await this.safeguards.findActive(view.requesterOrganizationId)) ?? null;
-    const policy = this.config.policy;
-    const purpose = policy.purposes[view.purpose];
-    const first = decisions.find((d) => d.stage === 1);
-    const secondStage = view.status === 'awaiting_second_approval';
-    const canDecide = this.approvals.mayDecide(c.actor, view, decisions).allowed;
-    const base = secondStage ? (first?.categories ?? view.categories) : view.categories;
-    const names = await this.queries.userNames(decisions.map((d) => d.decidedBy));
-    const consents = await Promise.all(
-      (record ? await this.records.consentsOf(record) : []).map(async (k) => ({ ...k, recipientName: k.recipientOrganizationId ? (await this.organizations.find(k.recipientOrganizationId))?.name : undefined })),
-    );
-    await this.audit.record({ action: 'request.read', resourceType: 'request', resourceId: id, recordId: view.recordId, details: { channel: 'console' } });
-    return this.page(req, 'request', 'requestTitle', 'queue', {
-      req: view,
-      requester: requester ? { name: requester.name, kind: requester.kind, localGovernmentCode: requester.localGovernmentCode } : { name: '—' },
-      safeguard: safeguard ? toSafeguardView(safeguard) : null,
-      purposeLabel: purpose.label[c.lang],
-      categoryRows: view.categories.map((k) => ({ key: k, allowed: purpose.categories.includes(k), sensitive: policy.sensitiveCategories.includes(k) })),
-      consents,
-      decisions: decisions.map((d) => ({ ...d, deciderName: names.get(d.decidedBy) ?? '—' })),
-      canDecide,
-      secondStage,
-      canRevoke: view.status === 'approved',
-      decideCategories: base.map((k: Category) => ({ key: k, checked: true, sensitive: policy.sensitiveCategories.includes(k) })),
-      today: jstDate(),
-      defaultAccessUntil: secondStage && first?.accessUntil ? first.accessUntil.slice(0, 10) : jstDate(policy.limits.defaultAccessWindowDays),
-      maxAccessUntil: jstDate(policy.limits.maxAccessWindowDays - 1),
-      maxRetrievals: secondStage && first?.maxRetrievals ? first.maxRetrievals : policy.limits.maxRetrievals,
-      defaultRetrievals: secondStage && first?.maxRetrievals ? first.maxRetrievals : policy.limits.defaultMaxRetrievals,
-    });
-  }
-
-  @Get('requests/:id/record')
-  @ConsolePage(['case_officer'])
-  async recordPage(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string): Promise<string> {
-    const c = req.console!;
-    const view = await this.requests.getForHolder(c.actor, id);
-    const r = await this.records.get(c.actor, view.recordId); // audited as record.read
-    return this.page(req, 'record', 'recordTitle', 'queue', { r, requestId: id });
-  }
-
-  @Post('requests/:id/decide')
-  @ConsolePage(['case_officer'])
-  async decide(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string, @Body() form: Form): Promise<void> {
-    const c = req.console!;
-    const decision = one(form.decision);
-    const categories = form.categories === undefined ? undefined : ([] as string[]).concat(form.categories);
-    const until = one(form.accessUntil);
-    const dto = plainToInstance(DecideRequestDto, {
-      decision,
-      reason: one(form.reason),
-      ...(decision === 'approve'
-        ? {
-            categories,
-            accessUntil: until && /^\d{4}-\d{2}-\d{2}$/.test(until) ? `${until}T23:59:59+09:00` : until,
-            maxRetrievals: one(form.maxRetrievals) ? Number(one(form.maxRetrievals)) : undefined,
-          }
-        : {}),
-    });
-    if ((await validate(dto, { whitelist: true, forbidNonWhitelisted: true })).length) throw new ConsoleRedirect(`/console/requests/${id}?e=invalid`);
-    try {
-      await this.approvals.decide(c.actor, id, dto);
-    } catch (err) {
-      throw new ConsoleRedirect(`/console/requests/${id}?e=${errorKey(err)}`);
-    }
-    throw new ConsoleRedirect(`/console/requests/${id}?done=decided`);
-  }
-
-  @Post('requests/:id/revoke')
-  @ConsolePage(['case_officer'])
-  async revoke(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string, @Body() form: Form): Promise<void> {
-    const dto = plainToInstance(RevokeDto, { reason: one(form.reason) });
-    if ((await validate(dto)).length) throw new ConsoleRedirect(`/console/requests/${id}?e=invalid`);
-    try {
-      await this.approvals.revoke(req.console!.actor, id, dto.reason);
-    } catch (err) {
-      throw new ConsoleRedirect(`/console/requests/${id}?e=${errorKey(err)}`);
-    }
-    throw new ConsoleRedirect(`/console/requests/${id}?done=revoked`);
   }
 
   // ---- safeguard reviewers ------------------------------------------------------------------

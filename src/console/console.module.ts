@@ -10,6 +10,7 @@ import { ConsoleController } from './console.controller';
 import { ConsoleFilter } from './console.filter';
 import { ConsoleGuard } from './console.guard';
 import { ConsoleQueries } from './console.queries';
+import { OfficerController } from './officer.controller';
 import { RenderService } from './render.service';
 import { SessionsService } from './sessions.service';
 import { StatisticsConsoleController } from './statistics.controller';
@@ -17,7 +18,7 @@ import { StatisticsModule } from '../statistics/statistics.module';
 
 @Module({
   imports: [UsersModule, OrganizationsModule, RequestsModule, ApprovalsModule, ReleaseRecordsModule, SafeguardsModule, WebhooksModule, StatisticsModule],
-  controllers: [ConsoleController, StatisticsConsoleController],
+  controllers: [ConsoleController, OfficerController, StatisticsConsoleController],
   providers: [RenderService, SessionsService, ConsoleGuard, ConsoleFilter, ConsoleQueries],
 })
 export class ConsoleModule {}

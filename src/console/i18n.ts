@@ -24,7 +24,7 @@ const ja = {
   navAdmin: '管理',
   signedInAs: 'サインイン中',
   queueTitle: '自庁宛ての情報提供依頼',
-  queueLead: '古い順に表示しています。',
+  queueLead: '期限を過ぎたもの、期限の近いものから表示します。並び順と絞り込みは変えられます。',
   filter: '絞り込み',
   status: '状態',
   purpose: '利用目的',
@@ -61,7 +61,7 @@ const ja = {
   matchedRecord: '照合された記録',
   openRecord: '記録を開く（監査に記録されます）',
   recordRef: '記録番号',
-  decisions: '決裁',
+  decisions: '決裁の履歴',
   firstApproval: '一次承認',
   secondApproval: '二次承認',
   decide: '決裁',
@@ -206,6 +206,56 @@ const ja = {
   statsChartDesc: '横棒グラフ。区分ごとに依頼件数、承認、却下、提供の順に棒を並べています。秘匿したセルは棒を描かず「x」と記しています。同じ数値は下の表にあります。',
   statsChartEmpty: 'この期間に依頼はありません。',
   statsTableCaption: '集計表',
+  // ---- the officer's workbench: request page, decision summary, queue order and filters, taking a request ----
+  reference: '依頼番号',
+  decisionApproved: '承認',
+  decisionRejected: '却下',
+  decisionRejectedAtSecond: '二次承認で却下',
+  decisionRevoked: '承認の取消',
+  consentCheck: '本人同意の照合',
+  consentCheckLeadConsent: 'この依頼は本人同意を根拠としています。依頼項目ごとに、記録上の同意（この依頼元・この利用目的・現在有効なもの）で確認できるかを示します。',
+  consentCheckLeadStatutory: 'この依頼は法令に基づく事務を根拠としており、本人同意は根拠ではありません。参考として記録上の同意との照合を示します。',
+  consentResult: '記録上の同意',
+  consentCovered: '✓ 同意あり',
+  consentNotCovered: '✗ 同意の範囲外',
+  consentNoneOnFile: '✗ 記録に同意なし',
+  consentWarnNone: '注意: この依頼は本人同意を根拠としていますが、記録には本人同意がありません。',
+  consentWarnPartial: '注意: この依頼は本人同意を根拠としていますが、記録上の同意で確認できない項目があります。',
+  consentAllCovered: '依頼項目はすべて記録上の同意で確認できます。',
+  consentReadNote: '照合のため記録上の同意を読み出しました（監査に記録されます）。',
+  decisionChoice: '決裁',
+  reviewDecision: '確認画面へ進む',
+  confirmTitle: '決裁内容の確認',
+  confirmLead: 'まだ決裁されていません。内容を確認し、「この内容で決裁する」を押すと確定します。',
+  confirmDecision: 'この内容で決裁する',
+  backToEdit: '戻って修正する',
+  recipient: '提供先',
+  maxWindowNote: '最長 {n} 日（{date}まで）',
+  maxRetrievalsNote: '最大 {n} 回',
+  retrievalsCount: '{n} 回',
+  assignee: '担当',
+  unassigned: '未担当',
+  take: '担当する',
+  release: '担当を外す',
+  takenMsg: 'この依頼を担当しました。',
+  releasedMsg: '担当を外しました。',
+  takenByOther: 'この依頼は既に他の職員が担当しています。',
+  assignedToOtherWarn: 'この依頼は {name} が担当しています。',
+  assignedSupervisorNote: '上席として決裁できます。担当者と調整してから決裁してください。',
+  assignedBlocked: '担当者または上席だけが決裁できます。',
+  sortBy: '並び順',
+  sortDue: '処理期限順',
+  sortReceived: '受付の新しい順',
+  sortWaiting: '待ち時間の長い順',
+  overdueOnly: '期限超過のみ',
+  assignedToMe: '自分の担当',
+  accountStatus: '状態',
+  actions: '操作',
+  mfaPending: '二段階認証 未登録',
+  clientActive: '有効',
+  clientRevoked: '失効',
+  disableUser: '停止する',
+  enableUser: '再開する',
 };
 
 type Dict = typeof ja;
@@ -232,7 +282,7 @@ const en: Dict = {
   navAdmin: 'Administration',
   signedInAs: 'Signed in as',
   queueTitle: 'Requests routed to your agency',
-  queueLead: 'Oldest first.',
+  queueLead: 'Overdue first, then by deadline. Change the order and filters below.',
   filter: 'Filter',
   status: 'Status',
   purpose: 'Purpose',
@@ -269,7 +319,7 @@ const en: Dict = {
   matchedRecord: 'Matched record',
   openRecord: 'Open the record (this is audited)',
   recordRef: 'Record reference',
-  decisions: 'Decisions',
+  decisions: 'Decision history',
   firstApproval: 'First approval',
   secondApproval: 'Second approval',
   decide: 'Decision',
@@ -414,6 +464,56 @@ const en: Dict = {
   statsChartDesc: 'Horizontal bar chart. For each group, bars for requests, approvals, rejections and disclosures in that order. A suppressed cell has no bar and is marked “x”. The table below has the same numbers.',
   statsChartEmpty: 'No requests in this period.',
   statsTableCaption: 'Table',
+  // ---- the officer's workbench: request page, decision summary, queue order and filters, taking a request ----
+  reference: 'Reference',
+  decisionApproved: 'Approved',
+  decisionRejected: 'Rejected',
+  decisionRejectedAtSecond: 'Rejected at second approval',
+  decisionRevoked: 'Approval revoked',
+  consentCheck: 'Consent check',
+  consentCheckLeadConsent: 'This request relies on the person’s consent. For each requested category: whether a consent on the record (for this requester, this purpose, valid today) covers it.',
+  consentCheckLeadStatutory: 'This request relies on a statutory duty, not on consent. For reference, the requested categories against the consents on the record.',
+  consentResult: 'Consent on the record',
+  consentCovered: '✓ Covered',
+  consentNotCovered: '✗ Not covered',
+  consentNoneOnFile: '✗ None on file',
+  consentWarnNone: 'Caution: this request claims the person’s consent, but the record holds no consent.',
+  consentWarnPartial: 'Caution: this request claims the person’s consent, but the consents on the record do not cover every requested category.',
+  consentAllCovered: 'Every requested category is covered by a consent on the record.',
+  consentReadNote: 'The record’s consents were read for this check (recorded in the audit log).',
+  decisionChoice: 'Decision',
+  reviewDecision: 'Review the decision',
+  confirmTitle: 'Confirm the decision',
+  confirmLead: 'Nothing is decided yet. Check the summary, then press “Decide as shown” to make it final.',
+  confirmDecision: 'Decide as shown',
+  backToEdit: 'Back to edit',
+  recipient: 'Recipient',
+  maxWindowNote: 'At most {n} days (until {date})',
+  maxRetrievalsNote: 'At most {n}',
+  retrievalsCount: '{n}',
+  assignee: 'Assigned to',
+  unassigned: 'Unassigned',
+  take: 'Take',
+  release: 'Release',
+  takenMsg: 'You have taken this request.',
+  releasedMsg: 'The request is released.',
+  takenByOther: 'Another officer has already taken this request.',
+  assignedToOtherWarn: '{name} has taken this request.',
+  assignedSupervisorNote: 'As a supervisor you may decide it; agree with them first.',
+  assignedBlocked: 'Only the officer who took it, or a supervisor, can decide it.',
+  sortBy: 'Order',
+  sortDue: 'By deadline',
+  sortReceived: 'Newest first',
+  sortWaiting: 'Longest waiting first',
+  overdueOnly: 'Overdue only',
+  assignedToMe: 'Mine',
+  accountStatus: 'State',
+  actions: 'Actions',
+  mfaPending: 'Two-step verification not set up',
+  clientActive: 'Active',
+  clientRevoked: 'Revoked',
+  disableUser: 'Disable',
+  enableUser: 'Enable',
 };
 
 export const DICTIONARIES: Record<Lang, Dict> = { ja, en };
@@ -490,4 +590,25 @@ export function formatWaiting(since: Date | string, lang: Lang, now = Date.now()
   const hours = Math.floor((minutes % 1440) / 60);
   if (lang === 'ja') return days > 0 ? `${days}日${hours}時間` : hours > 0 ? `${hours}時間${minutes % 60}分` : `${minutes}分`;
   return days > 0 ? `${days} d ${hours} h` : hours > 0 ? `${hours} h ${minutes % 60} min` : `${minutes} min`;
+}
+
+/**
+ * A calendar date (YYYY-MM-DD) for beside a date field: in Japanese the era date (令和8年12月14日(月)),
+ * in English the Gregorian date with the era year (14 Dec 2026 (Reiwa 8)).
+ */
+export function formatEraDate(value: string | null | undefined, lang: Lang): string {
+  if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return '—';
+  const d = new Date(`${value}T12:00:00+09:00`);
+  // Not a calendar date (2026-02-30 would roll over to March).
+  if (Number.isNaN(d.getTime()) || new Date(d.getTime() + 9 * 3600_000).toISOString().slice(0, 10) !== value) return '—';
+  if (lang === 'ja') return new Intl.DateTimeFormat('ja-JP-u-ca-japanese', { era: 'long', year: 'numeric', month: 'long', day: 'numeric', weekday: 'short', timeZone: TZ }).format(d);
+  const gregorian = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'short', day: 'numeric', timeZone: TZ }).format(d);
+  const parts = new Intl.DateTimeFormat('en-u-ca-japanese', { era: 'long', year: 'numeric', timeZone: TZ }).formatToParts(d);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${gregorian} (${part('era')} ${part('year')})`;
+}
+
+/** A message with `{name}` placeholders filled (values are escaped by the template that shows the result). */
+export function fill(message: string, values: Record<string, string | number>): string {
+  return message.replace(/\{(\w+)\}/g, (m, k: string) => (k in values ? String(values[k]) : m));
 }

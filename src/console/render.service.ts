@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import Handlebars from 'handlebars';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NextFunction, Request, Response } from 'express';
 import { DICTIONARIES, ENUM_LABELS, formatDate, formatDateTime, formatTimeLeft, formatWaiting, Lang, MessageKey } from './i18n';
 
 /** Views and assets live beside the source; compiled code finds them from dist/ too. */
@@ -10,6 +11,21 @@ export function consoleDir(sub: 'views' | 'assets'): string {
   const found = candidates.find((d) => existsSync(d));
   if (!found) throw new Error(`console ${sub} folder not found`);
   return found;
+}
+
+/**
+ * `/favicon.ico`, which browsers ask for on every site: the console's small icon, cacheable for a
+ * week, rather than a 404 in every log. GET and HEAD only; anything below it falls through.
+ */
+export function faviconHandler(): (req: Request, res: Response, next: NextFunction) => void {
+  const icon = readFileSync(join(consoleDir('assets'), 'favicon.ico'));
+  return (req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || (req.path !== '/' && req.path !== '')) return next();
+    res.setHeader('Content-Type', 'image/x-icon');
+    res.setHeader('Content-Length', String(icon.length));
+    res.setHeader('Cache-Control', 'public, max-age=604800');
+    res.status(200).end(req.method === 'HEAD' ? undefined : icon);
+  };
 }
 
 export interface PageContext {

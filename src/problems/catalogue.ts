@@ -50,6 +50,7 @@ export const PROBLEM_TYPES = {
   'erasure-not-due': e(409, '消去の確認の対象ではありません', 'No erasure owed', 'この依頼は、情報の取得後に終了（期間満了・回数到達・取消し）していないため、消去の確認は不要です。', 'This request has not ended after data was retrieved (window closed, exhausted or revoked), so no erasure attestation is owed.'),
   'erasure-already-attested': e(409, '消去の確認は提出済みです', 'Erasure already attested', 'この依頼の消去の確認は既に提出されています。', 'The erasure of this request was attested already.'),
   'request-already-decided': e(409, '判断済みです', 'Already decided', 'この依頼は既に判断されています。', 'This request has already been decided.'),
+  'request-already-assigned': e(409, '他の職員が担当しています', 'Taken by another officer', 'この依頼は既に他の職員が担当しています。担当者が外れるまで担当できません。', 'Another officer has already taken this request; it cannot be taken until they release it.'),
   'request-state-conflict': e(409, '依頼の状態が合いません', 'Request state conflict', '依頼の現在の状態ではこの操作はできません。', 'The request’s current state does not allow this.'),
   'safeguard-state-conflict': e(409, '安全管理措置の状態が合いません', 'Safeguards state conflict', '安全管理措置の現在の状態ではこの操作はできません。', 'The safeguards’ current state does not allow this.'),
   'duplicate-local-government-code': e(409, '団体コードの重複', 'Duplicate local government code', 'この地方公共団体コードは既に登録されています。', 'This local government code is already registered.'),

@@ -21,6 +21,7 @@ export function erasureState(e: ErasureInfo | null | undefined, now: Date): Eras
 export function toRequesterView(r: InfoRequest, now: Date, erasure: ErasureInfo | null) {
   return {
     id: r.id,
+    reference: r.reference,
     status: r.status,
     purpose: r.purpose,
     categories: r.categories,
@@ -57,5 +58,6 @@ export function toHolderView(
     recordId: r.recordId,
     recordRef: extra.recordRef,
     retrievals: r.retrievals,
+    assignment: r.assignedTo ? { userId: r.assignedTo, since: r.assignedAt!.toISOString() } : null,
   };
 }

@@ -14,6 +14,10 @@ export class InfoRequest {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  /** The short reference staff and municipalities quote (REQ-000123): set by the database on insert, never changed. */
+  @Column({ type: 'text', insert: false, update: false })
+  reference: string;
+
   @Column({ name: 'requester_org_id', type: 'uuid' })
   requesterOrgId: string;
 
@@ -75,6 +79,13 @@ export class InfoRequest {
 
   @Column({ name: 'status_reason', type: 'text', nullable: true })
   statusReason: string | null;
+
+  /** The holder's officer who took the request (担当), and since when; null while nobody has. */
+  @Column({ name: 'assigned_to', type: 'uuid', nullable: true, insert: false, update: false })
+  assignedTo: string | null;
+
+  @Column({ name: 'assigned_at', type: 'timestamptz', nullable: true, insert: false, update: false })
+  assignedAt: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -43,3 +43,10 @@ export class ErasureOverdueError extends ForbiddenError {
     super('erasure-overdue', 'Your organisation owes an overdue erasure attestation (POST /requests/{id}/erasure); new requests are refused until it is made.');
   }
 }
+
+/** A request another officer has taken (担当) cannot be taken until they (or a supervisor) release it. */
+export class RequestAlreadyAssignedError extends ConflictError {
+  constructor() {
+    super('request-already-assigned', 'Another officer has already taken this request.');
+  }
+}

@@ -3,12 +3,13 @@ import canonicalize from 'canonicalize';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig, Category } from '../../config/configuration';
+import { hasRole } from '../auth/actor';
 import type { Actor } from '../auth/actor';
 import { AuditService } from '../audit/audit.service';
 import { DomainEventsService } from '../events/domain-events.service';
 import { Clock } from '../common/clock';
 import { deadlineAfter } from './business-days';
-import { BadRequestError, DomainError, NotFoundError, RuleViolationError } from '../common/domain-error';
+import { BadRequestError, DomainError, ForbiddenError, NotFoundError, RuleViolationError } from '../common/domain-error';
 import { decodeCursor, encodeCursor } from '../common/dto/pagination.dto';
 import { TransactionHost, Transactional, TypeOrmAdapter } from '../database/transaction';
 import { withinJurisdiction } from '../organizations/local-government-code';
@@ -20,12 +21,13 @@ import { SafeguardsNotActiveError } from '../safeguards/safeguards.errors';
 import { CreateRequestDto, ListRequestsQuery } from './dto/create-request.dto';
 import { hydrate } from '../database/hydrate';
 import { InfoRequest, LegalGround, RequestStatus } from './request.entity';
-import { canTransition, OPEN_STATUSES } from './request-state';
+import { canTransition, isOpen, OPEN_STATUSES } from './request-state';
 import type { EventData, EventType } from '../events/domain-events';
 import { ErasureInfo, toHolderView, toRequesterView } from './request-views';
 import {
   CategoryNotAllowedError,
   ErasureOverdueError,
+  RequestAlreadyAssignedError,
   IdempotencyKeyRequiredError,
   IdempotencyKeyReusedError,
   PurposeNotRegisteredError,
@@ -220,6 +222,51 @@ export class RequestsService {
     if (!canTransition(r.status, 'withdrawn') || !(await this.transition(r, 'withdrawn', { status_reason: reason ?? null }))) throw new RequestStateError(r.status, 'withdrawn');
     await this.audit.record({ action: 'request.withdraw', resourceType: 'request', resourceId: id, recordId: r.recordId });
     return toRequesterView(await this.repo.findOneByOrFail({ id }), this.clock.now(), null);
+  }
+
+  /**
+   * An officer of the holder takes an open request (担当する), so two do not work on the same one.
+   * One statement decides: of two officers taking it at once exactly one gets it, the other gets
+   * `request-already-assigned` (audited as a refusal). Taking one's own again is a no-op.
+   */
+  async assign(actor: Actor, id: string): Promise<void> {
+    const r = await this.findVisible({ ...actor, type: 'user' }, id);
+    if (r.assignedTo === actor.id) return;
+    if (!isOpen(r.status)) await this.refuseAssignment('request.assign', r, new RequestStateError(r.status, 'taken'));
+    const taken = await this.txHost.withTransaction(async () => {
+      const [rows] = (await this.txHost.tx.query(
+        `UPDATE info_requests SET assigned_to = $3, assigned_at = $4 WHERE id = $1 AND holder_org_id = $2 AND assigned_to IS NULL AND status = ANY($5::text[]) RETURNING id`,
+        [id, actor.orgId, actor.id, this.clock.now(), OPEN_STATUSES],
+      )) as [{ id: string }[], number];
+      if (!rows.length) return false;
+      await this.audit.record({ action: 'request.assign', resourceType: 'request', resourceId: id, recordId: r.recordId, details: { assignee: actor.id } });
+      return true;
+    });
+    if (!taken) await this.refuseAssignment('request.assign', r, new RequestAlreadyAssignedError());
+  }
+
+  /**
+   * Gives a taken request back (担当を外す): the officer who took it, or a supervisor of the holder
+   * (who may free a request whose officer is away). Releasing one nobody holds is a no-op.
+   */
+  async unassign(actor: Actor, id: string): Promise<void> {
+    const r = await this.findVisible({ ...actor, type: 'user' }, id);
+    if (!r.assignedTo) return;
+    if (r.assignedTo !== actor.id && !hasRole(actor, 'supervisor'))
+      await this.refuseAssignment('request.unassign', r, new ForbiddenError('insufficient-permission', 'Only the officer who took the request, or a supervisor, can release it.'));
+    await this.txHost.withTransaction(async () => {
+      const [rows] = (await this.txHost.tx.query(
+        `UPDATE info_requests SET assigned_to = NULL, assigned_at = NULL WHERE id = $1 AND holder_org_id = $2 AND assigned_to = $3 RETURNING id`,
+        [id, actor.orgId, r.assignedTo],
+      )) as [{ id: string }[], number];
+      if (rows.length)
+        await this.audit.record({ action: 'request.unassign', resourceType: 'request', resourceId: id, recordId: r.recordId, details: { previousAssignee: r.assignedTo } });
+    });
+  }
+
+  private async refuseAssignment(action: string, r: InfoRequest, err: DomainError): Promise<never> {
+    await this.audit.recordDetached({ action, resourceType: 'request', resourceId: r.id, recordId: r.recordId, outcome: 'denied', reasonCode: err.code });
+    throw err.markAudited();
   }
 
   /**

@@ -53,6 +53,15 @@ describe('admin console in a real browser', () => {
     return { ctx, page };
   }
 
+  /** The decision form leads to a summary; nothing is decided until it is confirmed there. */
+  async function decideThroughSummary(page: Page): Promise<void> {
+    await page.getByRole('button', { name: '確認画面へ進む' }).click();
+    await page.waitForLoadState('load');
+    expect(await page.locator('h1').textContent()).toBe('決裁内容の確認');
+    await page.getByRole('button', { name: 'この内容で決裁する' }).click();
+    await page.waitForLoadState('load');
+  }
+
   /** A case officer of the facility who has not used the console yet (each TOTP step counts once). */
   const freshOfficer = () => createStaff(t, w.admin, w.facility.id, ['case_officer']);
 
@@ -80,8 +89,8 @@ describe('admin console in a real browser', () => {
     await page.getByLabel('支援の必要性').uncheck();
     await page.getByLabel('取得回数の上限').fill('2');
     await page.getByLabel('理由', { exact: true }).fill('同意書を確認。本人特定と帰住予定地に限定。');
-    await page.getByRole('button', { name: '承認する' }).click();
-    await page.waitForLoadState('load');
+    await page.getByLabel('承認する').check();
+    await decideThroughSummary(page);
     expect(await page.locator('.flash').textContent()).toContain('決裁しました');
     const got = await t.http.get(`${API}/requests/${id}/disclosure`).set(bearer(w.cityToken)).expect(200);
     expect(got.body.categories).toEqual(['identity', 'residence']);
@@ -95,10 +104,10 @@ describe('admin console in a real browser', () => {
     const first = await signInAs(w.supervisor as unknown as Staff);
     await first.page.goto(`${base}/console/requests/${id}`);
     await first.page.getByLabel('理由', { exact: true }).fill('条例に基づく照会。一次承認。');
-    await first.page.getByRole('button', { name: '承認する' }).click();
-    await first.page.waitForLoadState('load');
+    await first.page.getByLabel('承認する').check();
+    await decideThroughSummary(first.page);
     expect(await first.page.locator('.status').first().textContent()).toBe('二次承認待ち');
-    expect(await first.page.getByRole('button', { name: '承認する' }).count()).toBe(0); // the same supervisor cannot give the second
+    expect(await first.page.locator('form[action$="/decide"]').count()).toBe(0); // the same supervisor cannot give the second
     await first.ctx.close();
 
     const second = await signInAs(w.supervisor2 as unknown as Staff);
@@ -106,8 +115,8 @@ describe('admin console in a real browser', () => {
     expect(await second.page.locator('.decisions').textContent()).toContain('一次承認');
     expect(await second.page.locator('.warn').first().textContent()).toContain('二次承認');
     await second.page.getByLabel('理由', { exact: true }).fill('二次承認。');
-    await second.page.getByRole('button', { name: '承認する' }).click();
-    await second.page.waitForLoadState('load');
+    await second.page.getByLabel('承認する').check();
+    await decideThroughSummary(second.page);
     expect(await second.page.locator('.status').first().textContent()).toBe('承認');
     await second.ctx.close();
     const got = await t.http.get(`${API}/requests/${id}/disclosure`).set(bearer(w.cityToken)).expect(200);

@@ -1829,9 +1829,23 @@ export interface components {
             /** @example 271004 */
             localGovernmentCode: string | null;
         };
+        AssignmentDto: {
+            /**
+             * Format: uuid
+             * @description The staff user who took the request.
+             */
+            userId: string;
+            /** Format: date-time */
+            since: string;
+        };
         HolderRequestDto: {
             /** Format: uuid */
             id: string;
+            /**
+             * @description A short reference number for people to quote (依頼番号): unique, given when the request is made, never changed.
+             * @example REQ-000123
+             */
+            reference: string;
             /** @enum {string} */
             status: "pending" | "awaiting_second_approval" | "approved" | "rejected" | "withdrawn" | "expired" | "revoked" | "exhausted";
             /** @enum {string} */
@@ -1896,10 +1910,17 @@ export interface components {
             recordRef?: string;
             /** @description Retrievals so far. */
             retrievals: number;
+            /** @description The holder’s officer who took the request in the console (担当); null while nobody has. */
+            assignment: components["schemas"]["AssignmentDto"] | null;
         };
         RequestDto: {
             /** Format: uuid */
             id: string;
+            /**
+             * @description A short reference number for people to quote (依頼番号): unique, given when the request is made, never changed.
+             * @example REQ-000123
+             */
+            reference: string;
             /** @enum {string} */
             status: "pending" | "awaiting_second_approval" | "approved" | "rejected" | "withdrawn" | "expired" | "revoked" | "exhausted";
             /** @enum {string} */
@@ -2016,6 +2037,11 @@ export interface components {
         DecidedRequestDto: {
             /** Format: uuid */
             id: string;
+            /**
+             * @description A short reference number for people to quote (依頼番号): unique, given when the request is made, never changed.
+             * @example REQ-000123
+             */
+            reference: string;
             /** @enum {string} */
             status: "pending" | "awaiting_second_approval" | "approved" | "rejected" | "withdrawn" | "expired" | "revoked" | "exhausted";
             /** @enum {string} */
@@ -2080,6 +2106,8 @@ export interface components {
             recordRef?: string;
             /** @description Retrievals so far. */
             retrievals: number;
+            /** @description The holder’s officer who took the request in the console (担当); null while nobody has. */
+            assignment: components["schemas"]["AssignmentDto"] | null;
             /** @description Every decision so far, by stage. */
             decisions: components["schemas"]["DecisionDto"][];
         };

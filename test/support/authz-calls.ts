@@ -195,12 +195,15 @@ export const CALLS: Record<
   'GET /console/requests/:id/record': (a) => ({ params: { id: a.reqApproved } }),
   'POST /console/requests/:id/decide': (a) => ({
     params: { id: a.reqConsoleDecide },
-    form: { decision: 'reject', reason: '同意の範囲外' },
+    form: { step: 'confirm', decision: 'reject', reason: '同意の範囲外' },
   }),
   'POST /console/requests/:id/revoke': (a) => ({
     params: { id: a.reqConsoleRevoke },
     form: { reason: '同意の撤回' },
   }),
+  // An approved request cannot be taken (a 409 redirect, allowed); releasing one nobody holds does nothing.
+  'POST /console/requests/:id/take': (a) => ({ params: { id: a.reqApproved }, form: {} }),
+  'POST /console/requests/:id/release': (a) => ({ params: { id: a.reqApproved }, form: {} }),
   'GET /console/safeguards': () => ({}),
   'GET /console/safeguards/:id': (a) => ({ params: { id: a.sgConsoleReject } }),
   'POST /console/safeguards/:id/:action': (a) => ({

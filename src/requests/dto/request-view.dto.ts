@@ -12,6 +12,9 @@ export class RequestDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
+  @ApiProperty({ example: 'REQ-000123', pattern: '^REQ-[0-9]{6,}$', description: 'A short reference number for people to quote (依頼番号): unique, given when the request is made, never changed.' })
+  reference: string;
+
   @ApiProperty({ enum: REQUEST_STATUSES })
   status: RequestStatus;
 
@@ -110,6 +113,14 @@ export class RequesterDto {
   localGovernmentCode: string | null;
 }
 
+export class AssignmentDto {
+  @ApiProperty({ format: 'uuid', description: 'The staff user who took the request.' })
+  userId: string;
+
+  @ApiProperty({ format: 'date-time' })
+  since: string;
+}
+
 /** A request as the holder's staff see it: who asks, and which record it concerns. */
 export class HolderRequestDto extends RequestDto {
   @ApiProperty({ format: 'uuid' })
@@ -129,6 +140,9 @@ export class HolderRequestDto extends RequestDto {
 
   @ApiProperty({ type: 'integer', description: 'Retrievals so far.' })
   retrievals: number;
+
+  @ApiProperty({ type: AssignmentDto, nullable: true, description: 'The holder’s officer who took the request in the console (担当); null while nobody has.' })
+  assignment: AssignmentDto | null;
 }
 
 /** The schema of an answer that is `HolderRequestDto` for the holder's staff and `RequestDto` for the requester. */
