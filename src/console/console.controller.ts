@@ -36,16 +36,17 @@ import { ConsoleGuard, ConsolePage, ConsolePublic, cookiesOf, langOf, safeEqual 
 import { Clock } from '../common/clock';
 import type { ConsoleRequest } from './console.guard';
 import { ConsoleQueries } from './console.queries';
+import { AuditWorkbench, splitActionChoice } from './audit-workbench';
+import { ActorDirectory } from '../audit/actor-directory';
 import { DICTIONARIES, MessageKey } from './i18n';
-import { PageContext, RenderService } from './render.service';
+import { RenderService } from './render.service';
+import { renderConsolePage } from './page-context';
 import { SESSION_COOKIE, SessionsService } from './sessions.service';
 
 const LOGIN_CSRF_COOKIE = 'oie_login_csrf';
 const DAY = 86_400_000;
 type Form = Record<string, string | string[] | undefined>;
 
-const FLASH: Record<string, MessageKey> = { decided: 'decided', revoked: 'revoked', verified: 'verified', rejected: 'rejectedMsg', suspended: 'suspended', created: 'created' };
-const ERRORS: Record<string, MessageKey> = { conflict: 'conflict', invalid: 'invalid', forbidden: 'forbidden', notfound: 'notFound' };
 
 function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
@@ -84,32 +85,12 @@ export class ConsoleController {
     private readonly queries: ConsoleQueries,
     private readonly clock: Clock,
     private readonly webhooks: WebhooksService,
+    private readonly workbench: AuditWorkbench,
+    private readonly actors: ActorDirectory,
   ) {}
 
   private page(req: ConsoleRequest, view: string, title: MessageKey, active: string, data: Record<string, unknown> = {}): string {
-    const c = req.console!;
-    const actor = c.actor;
-    const q = req.query as Record<string, string | undefined>;
-    const ctx: PageContext = {
-      lang: c.lang,
-      title,
-      path: req.path,
-      now: this.clock.now().getTime(),
-      csrf: c.session.csrfToken,
-      user: { displayName: c.user.displayName, roles: c.user.roles, organizationName: c.org.name },
-      nav: {
-        queue: hasRole(actor, 'case_officer'),
-        safeguards: hasRole(actor, 'safeguard_reviewer'),
-        audit: hasRole(actor, 'auditor'),
-        admin: hasRole(actor, 'admin'),
-        webhooks: hasRole(actor, 'admin') || (hasRole(actor, 'supervisor') && AGENCY_KINDS.includes(c.org.kind)),
-        active,
-      },
-      flash: q.done && FLASH[q.done] ? DICTIONARIES[c.lang][FLASH[q.done]!] : undefined,
-      error: q.e && ERRORS[q.e] ? DICTIONARIES[c.lang][ERRORS[q.e]!] : undefined,
-      ...data,
-    };
-    return this.render.render(view, ctx);
+    return renderConsolePage(this.render, this.clock.now(), req, view, title, active, data);
   }
 
   // ---- sign-in ------------------------------------------------------------------------------
@@ -358,11 +339,12 @@ export class ConsoleController {
 
   private auditFilters(q: Record<string, unknown>): { dto: AuditSearchDto; query: string; shown: Record<string, string> } {
     const shown: Record<string, string> = {};
-    for (const k of ['action', 'outcome', 'actor', 'record', 'from', 'to', 'cursor']) {
+    for (const k of ['action', 'outcome', 'actor', 'actorName', 'record', 'from', 'to', 'cursor']) {
       const v = q[k];
       if (typeof v === 'string' && v !== '') shown[k] = v;
     }
-    const dto = plainToInstance(AuditSearchDto, { ...shown, limit: 50 });
+    // The picker's value is an operation (every code it is recorded under) or one code.
+    const dto = plainToInstance(AuditSearchDto, { ...shown, action: undefined, ...splitActionChoice(shown.action), limit: 50 });
     const query = Object.entries(shown)
       .filter(([k]) => k !== 'cursor')
       .map(([k, v]) => `&${k}=${encodeURIComponent(v)}`)
@@ -375,11 +357,15 @@ export class ConsoleController {
   async auditPage(@Req() req: ConsoleRequest, @Query() q: Record<string, unknown>, verifyResult?: VerifyReport): Promise<string> {
     const { dto, query, shown } = this.auditFilters(q);
     const invalid = (await validate(dto)).length > 0;
+    if (!invalid && dto.actorName !== undefined) dto.actorIds = await this.actors.idsByName(dto.actorName);
     const page = invalid ? { items: [], nextCursor: null } : await this.auditQuery.search(dto);
-    await this.audit.record({ action: 'audit.search', resourceType: 'audit_event', details: { channel: 'console', filters: shown, count: page.items.length } });
-    const orgNames = await this.queries.orgNames(page.items.map((e) => e.organizationId).filter((x): x is string => !!x));
+    // The event keeps the ids a name resolved to, never the text typed.
+    const recorded = { ...shown, actorName: undefined, ...(dto.actorIds ? { actorIds: dto.actorIds } : {}) };
+    await this.audit.record({ action: 'audit.search', resourceType: 'audit_event', details: { channel: 'console', filters: recorded, count: page.items.length } });
+    const lang = req.console!.lang;
     return this.page(req, 'audit', 'auditTitle', 'audit', {
-      items: page.items.map((e) => ({ ...e, organizationName: e.organizationId ? (orgNames.get(e.organizationId) ?? e.organizationId) : '—' })),
+      items: await this.workbench.present(page.items, lang),
+      actionGroups: this.workbench.picker(lang, shown.action),
       nextCursor: page.nextCursor,
       filters: shown,
       exportQuery: query,
@@ -404,7 +390,8 @@ export class ConsoleController {
     const { dto, shown } = this.auditFilters(q);
     if ((await validate(dto)).length) throw new ConsoleRedirect('/console/audit?e=invalid');
     const format = q.format === 'csv' ? 'csv' : 'ndjson';
-    await this.audit.recordDetached({ action: 'audit.export', resourceType: 'audit_event', details: { channel: 'console', filters: shown } });
+    if (dto.actorName !== undefined) dto.actorIds = await this.actors.idsByName(dto.actorName);
+    await this.audit.recordDetached({ action: 'audit.export', resourceType: 'audit_event', details: { channel: 'console', filters: { ...shown, actorName: undefined, ...(dto.actorIds ? { actorIds: dto.actorIds } : {}) } } });
     res.status(200).setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="audit-events.${format}"`);
     await this.auditQuery.export(dto, format, res);

@@ -7,6 +7,8 @@ import { SafeguardsModule } from '../safeguards/safeguards.module';
 import { UsersModule } from '../users/users.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ConsoleController } from './console.controller';
+import { AuditWorkbench } from './audit-workbench';
+import { AuditWorkbenchController } from './audit-workbench.controller';
 import { ConsoleFilter } from './console.filter';
 import { ConsoleGuard } from './console.guard';
 import { ConsoleQueries } from './console.queries';
@@ -15,7 +17,7 @@ import { SessionsService } from './sessions.service';
 
 @Module({
   imports: [UsersModule, OrganizationsModule, RequestsModule, ApprovalsModule, ReleaseRecordsModule, SafeguardsModule, WebhooksModule],
-  controllers: [ConsoleController],
-  providers: [RenderService, SessionsService, ConsoleGuard, ConsoleFilter, ConsoleQueries],
+  controllers: [ConsoleController, AuditWorkbenchController],
+  providers: [RenderService, SessionsService, ConsoleGuard, ConsoleFilter, ConsoleQueries, AuditWorkbench],
 })
 export class ConsoleModule {}
