@@ -16,14 +16,14 @@ export class AuditReviews1765500000000 implements MigrationInterface {
         reviewer_id uuid NOT NULL REFERENCES users(id),
         organization_id uuid NOT NULL REFERENCES organizations(id),
         kind text NOT NULL CHECK (kind IN ('period', 'finding')),
-        period_from timestamptz,
-        period_to timestamptz,
+        period_from date,
+        period_to date,
         event_ids bigint[] NOT NULL DEFAULT '{}',
         anomaly text,
         conclusion text NOT NULL CHECK (char_length(conclusion) BETWEEN 1 AND 2000),
         conclusion_sha256 bytea NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
-        CHECK (kind <> 'period' OR (period_from IS NOT NULL AND period_to IS NOT NULL AND period_from < period_to)),
+        CHECK (kind <> 'period' OR (period_from IS NOT NULL AND period_to IS NOT NULL AND period_from <= period_to)),
         CHECK (kind <> 'finding' OR cardinality(event_ids) > 0 OR anomaly IS NOT NULL)
       )`);
     await q.query(`

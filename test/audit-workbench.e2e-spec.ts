@@ -127,7 +127,7 @@ describe("auditor's workbench", () => {
     it('records a review as an audit event, and lists it as not yet sealed', async () => {
       const res = await t.http.post(`${API}/audit/reviews`).set(bearer(auditor.token)).send({ kind: 'period', from: '2026-11-01', to: '2026-12-01', conclusion });
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ kind: 'period', from: '2026-10-31T15:00:00.000Z', to: '2026-11-30T15:00:00.000Z', conclusion, leafIndex: null, checkpoint: null, matchesEvent: true });
+      expect(res.body).toMatchObject({ kind: 'period', from: '2026-11-01', to: '2026-12-01', conclusion, leafIndex: null, checkpoint: null, matchesEvent: true });
       expect(res.body.reviewer).toEqual({ id: auditor.id, name: '監査 一郎', organizationId: expect.any(String), organizationName: expect.any(String) });
       const event = (await t.db.query(`SELECT action, actor_id, resource_id, details FROM audit_events WHERE id = $1`, [res.body.auditEventId])).rows[0];
       expect(event).toMatchObject({ action: 'audit.review', actor_id: auditor.id, resource_id: res.body.id });
@@ -167,6 +167,7 @@ describe("auditor's workbench", () => {
     it.each([
       ['a period without its end', { kind: 'period', from: '2026-11-01', conclusion }, 400, 'to'],
       ['a period that ends before it starts', { kind: 'period', from: '2026-11-02', to: '2026-11-01', conclusion }, 400, 'to'],
+      ['a period given as times', { kind: 'period', from: '2026-11-01T00:00:00Z', to: '2026-11-02', conclusion }, 400, 'from'],
       ['a finding that names nothing', { kind: 'finding', conclusion }, 400, 'eventIds'],
       ['an empty conclusion', { kind: 'period', from: '2026-11-01', to: '2026-11-02', conclusion: '' }, 400, 'conclusion'],
       ['a conclusion over 2,000 characters', { kind: 'period', from: '2026-11-01', to: '2026-11-02', conclusion: 'あ'.repeat(2001) }, 400, 'conclusion'],

@@ -14,8 +14,8 @@ interface ReviewRow {
   organization_id: string;
   organization_name: string | null;
   kind: ReviewKind;
-  period_from: Date | null;
-  period_to: Date | null;
+  period_from: string | null;
+  period_to: string | null;
   event_ids: string[];
   anomaly: string | null;
   conclusion: string;
@@ -26,11 +26,6 @@ interface ReviewRow {
   cp_tree_size: string | null;
   cp_root_hash: Buffer | null;
   cp_time: Date | null;
-}
-
-/** A date alone is the start of that day in Japan time; a time keeps its offset. */
-export function reviewTime(value: string): Date {
-  return new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00+09:00` : value);
 }
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -59,13 +54,13 @@ export class AuditReviewsService {
   @Transactional()
   async create(actor: Actor, dto: CreateReviewDto): Promise<ReviewDto> {
     const errors: { field: string; message: string }[] = [];
-    const from = dto.from ? reviewTime(dto.from) : null;
-    const to = dto.to ? reviewTime(dto.to) : null;
+    const from = dto.from ?? null;
+    const to = dto.to ?? null;
     const eventIds = [...(dto.eventIds ?? [])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
     if (dto.kind === 'period' && !from) errors.push({ field: 'from', message: 'required for a period review' });
     if (dto.kind === 'period' && !to) errors.push({ field: 'to', message: 'required for a period review' });
     if ((from === null) !== (to === null) && dto.kind === 'finding') errors.push({ field: from ? 'to' : 'from', message: 'a period needs both from and to' });
-    if (from && to && from >= to) errors.push({ field: 'to', message: 'must be after from' });
+    if (from && to && from > to) errors.push({ field: 'to', message: 'must not be before from' });
     if (dto.kind === 'finding' && !eventIds.length && !dto.anomaly) errors.push({ field: 'eventIds', message: 'a finding names its events or an anomaly' });
     if (errors.length) await this.refuse(new BadRequestError('validation', 'The review is incomplete.', errors));
     if (eventIds.length) {
@@ -76,7 +71,7 @@ export class AuditReviewsService {
     }
     const id = randomUUID();
     const conclusionSha256 = sha256Hex(dto.conclusion);
-    const review = { id, kind: dto.kind, from: from?.toISOString() ?? null, to: to?.toISOString() ?? null, eventIds, anomaly: dto.anomaly ?? null, conclusionSha256 };
+    const review = { id, kind: dto.kind, from, to, eventIds, anomaly: dto.anomaly ?? null, conclusionSha256 };
     const eventId = await this.audit.record({ action: 'audit.review', resourceType: 'audit_review', resourceId: id, details: eventDetails(review) });
     await this.txHost.tx.query(
       `INSERT INTO audit_reviews (id, audit_event_id, reviewer_id, organization_id, kind, period_from, period_to, event_ids, anomaly, conclusion, conclusion_sha256)
@@ -98,7 +93,7 @@ export class AuditReviewsService {
   private async rows(where: { id?: string; before?: string; limit?: number }): Promise<ReviewRow[]> {
     // The covering checkpoint: the first whose tree size exceeds the event's leaf index.
     return (await this.txHost.tx.query(
-      `SELECT r.*, r.audit_event_id::text AS audit_event_id, r.event_ids::text[] AS event_ids, u.display_name AS reviewer_name, o.name AS organization_name,
+      `SELECT r.*, r.audit_event_id::text AS audit_event_id, to_char(r.period_from, 'YYYY-MM-DD') AS period_from, to_char(r.period_to, 'YYYY-MM-DD') AS period_to, r.event_ids::text[] AS event_ids, u.display_name AS reviewer_name, o.name AS organization_name,
               e.leaf_index, e.details, c.tree_size AS cp_tree_size, c.root_hash AS cp_root_hash, c.created_at AS cp_time
          FROM audit_reviews r
          JOIN audit_events e ON e.id = r.audit_event_id
@@ -118,8 +113,8 @@ export function toReviewView(r: ReviewRow): ReviewDto {
   const view = {
     id: r.id,
     kind: r.kind,
-    from: r.period_from ? new Date(r.period_from).toISOString() : null,
-    to: r.period_to ? new Date(r.period_to).toISOString() : null,
+    from: r.period_from,
+    to: r.period_to,
     eventIds: r.event_ids.map(String),
     anomaly: r.anomaly,
     conclusionSha256,

@@ -176,6 +176,8 @@ export const CALLS: Record<
   'GET /api/v1/audit/events/:index/proof': () => ({ params: { index: '0' } }),
   'GET /api/v1/audit/consistency': () => ({ query: { from: '1', to: '2' } }),
   'POST /api/v1/audit/verify': () => ({ body: {} }),
+  'POST /api/v1/audit/reviews': () => ({ body: { kind: 'period', from: '2026-11-01', to: '2026-11-02', conclusion: '期間内の提供を確認した。' } }),
+  'GET /api/v1/audit/reviews': () => ({ query: { limit: '5' } }),
 
   'GET /console/login': () => ({}),
   'POST /console/login': async (a, _c, t) => {
@@ -209,6 +211,10 @@ export const CALLS: Record<
   'GET /console/audit': () => ({ query: { outcome: 'denied' } }),
   'POST /console/audit/verify': () => ({ form: {} }),
   'GET /console/audit/export': () => ({ query: { action: 'request.create' } }),
+  'GET /console/audit/requests/:id': (a) => ({ params: { id: a.reqApproved } }),
+  'GET /console/audit/records/:id': (a) => ({ params: { id: a.record.id } }),
+  'GET /console/audit/reviews': () => ({}),
+  'POST /console/audit/reviews': () => ({ form: { kind: 'period', from: '2026-11-01', to: '2026-11-02', conclusion: '期間内の提供を確認した。' } }),
   'GET /console/webhooks': (a, caller) => (caller === 'admin' ? { query: { org: a.w.city.id } } : {}),
   'GET /console/admin': () => ({}),
   'POST /console/admin/organizations': () => ({

@@ -4,7 +4,7 @@ import { IsDateOrTime, IsBigintId } from '../../common/dto/validators';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { ACTION_GROUP_KEYS } from '../actions';
 import type { ActionGroupKey } from '../actions';
-import { IsPlainText, Normalized } from '../../common/dto/validators';
+import { IsPlainText } from '../../common/dto/validators';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
@@ -34,7 +34,7 @@ export class AuditFilterDto {
     maxLength: 100,
     description: 'Part of a staff member\'s display name or user name, or of an API client\'s name (case-insensitive): events of every matching actor. Names only ever match staff and clients, never a person in a record.',
   })
-  @IsOptional() @Normalized() @IsString() @IsPlainText() @MinLength(1) @MaxLength(100)
+  @IsOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(100)
   actorName?: string;
 
   /** Actor ids `actorName` resolved to (set by the service, never taken from a query). */

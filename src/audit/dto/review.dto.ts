@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { PageOf } from '../../common/dto/page.dto';
-import { IsBigintId, IsDateOrTime, IsPlainText, Normalized } from '../../common/dto/validators';
+import { IsBigintId, IsCalendarDate, IsPlainText, Normalized } from '../../common/dto/validators';
 
 export const REVIEW_KINDS = ['period', 'finding'] as const;
 export type ReviewKind = (typeof REVIEW_KINDS)[number];
@@ -17,16 +17,16 @@ const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /
  * log, not about a person: no names or other personal data.
  */
 export class CreateReviewDto {
-  @ApiProperty({ enum: REVIEW_KINDS, description: '`period`: a span of the log was reviewed (needs from and to). `finding`: a finding was reviewed (needs eventIds or anomaly).' })
+  @ApiProperty({ enum: REVIEW_KINDS, description: '`period`: a span of the log was reviewed (needs from and to, from <= to). `finding`: a finding was reviewed (needs eventIds or anomaly).' })
   @IsIn(REVIEW_KINDS)
   kind: ReviewKind;
 
-  @ApiPropertyOptional({ description: 'Start of the reviewed period, inclusive (RFC 3339, or YYYY-MM-DD: 00:00 Japan time).', example: '2026-11-01' })
-  @IsOptional() @IsDateOrTime()
+  @ApiPropertyOptional({ format: 'date', description: 'First day of the reviewed period (Japan calendar day), inclusive.', example: '2026-11-01' })
+  @IsOptional() @IsCalendarDate()
   from?: string;
 
-  @ApiPropertyOptional({ description: 'End of the reviewed period, exclusive (RFC 3339, or YYYY-MM-DD: 00:00 Japan time of that day).', example: '2026-12-01' })
-  @IsOptional() @IsDateOrTime()
+  @ApiPropertyOptional({ format: 'date', description: 'Last day of the reviewed period (Japan calendar day), inclusive; not before from.', example: '2026-11-30' })
+  @IsOptional() @IsCalendarDate()
   to?: string;
 
   @ApiPropertyOptional({ type: [String], maxItems: REVIEW_EVENTS_MAX, description: 'Ids of the audit events the finding concerns (each must exist).', example: ['1042', '1043'] })
@@ -84,10 +84,10 @@ export class ReviewDto {
   @ApiProperty({ enum: REVIEW_KINDS })
   kind: ReviewKind;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  @ApiProperty({ type: String, format: 'date', nullable: true, description: 'First day of the reviewed period.' })
   from: string | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  @ApiProperty({ type: String, format: 'date', nullable: true, description: 'Last day of the reviewed period (inclusive).' })
   to: string | null;
 
   @ApiProperty({ type: [String] })
