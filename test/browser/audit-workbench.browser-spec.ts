@@ -1,13 +1,13 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import { accessibilityViolations } from '../support/axe';
 import { AuditLogService } from '../../src/audit/audit-log.service';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, World } from '../support/exchange-fixtures';
 import { API, bearer, createTestApp, signIn, TestApp, totpFor } from '../support/test-app';
 
 const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const SUBJECT = '監査 画面子';
 
 interface Staff {
@@ -15,15 +15,6 @@ interface Staff {
   username: string;
   password: string;
   secret: string;
-}
-
-/** axe-core's WCAG 2.1 A/AA rules on the page as it is; answers the violations, described. */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const result = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
-  )) as { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** How far the page is wider than the window (0: nothing to scroll sideways). */

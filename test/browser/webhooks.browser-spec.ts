@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import { accessibilityViolations } from '../support/axe';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, World } from '../support/exchange-fixtures';
 import { createStaff } from '../support/factories';
 import { API, bearer, createTestApp, TestApp, totpFor } from '../support/test-app';
@@ -8,22 +9,11 @@ import { WebhookReceiver, waitFor } from '../support/webhook-receiver';
 
 const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 interface Staff {
   username: string;
   password: string;
   secret: string;
-}
-
-/** axe-core's WCAG 2.1 A/AA rules on the page as it is; answers the violations, described. */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  // A string, evaluated in the page (the test's TypeScript has no DOM types).
-  const result = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
-  )) as { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 describe('webhooks page of the console in a real browser', () => {
