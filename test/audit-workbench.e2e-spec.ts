@@ -90,6 +90,19 @@ describe("auditor's workbench", () => {
     });
   });
 
+  describe('GET /audit/actions', () => {
+    it('answers the catalogue: every group with its codes and labels, the values the filters take', async () => {
+      const res = await t.http.get(`${API}/audit/actions`).expect(200);
+      expect(res.headers['cache-control']).toContain('public');
+      const decision = res.body.items.find((g: { key: string }) => g.key === 'decision');
+      expect(decision.label).toEqual({ ja: '決裁', en: 'Decision' });
+      expect(decision.actions.map((a: { code: string }) => a.code).sort()).toEqual(actionsOf('decision').sort());
+      expect(decision.actions.find((a: { code: string }) => a.code === 'request.decide').label.en).toBe('Decision attempt (refused)');
+      // Each group key is a filter value the search takes.
+      for (const g of res.body.items) await t.http.get(`${API}/audit/events?limit=1&group=${g.key}`).set(bearer(auditor.token)).expect(200);
+    });
+  });
+
   describe('GET /audit/events by actor name', () => {
     it('resolves the name to the actors it matches and answers their events', async () => {
       const byName = await events({ actorName: '決裁' });

@@ -134,6 +134,7 @@ const GRID: [route: string, cells: string][] = [
   ['POST /api/v1/audit/verify',                     '401  403  403  ok   403  403  403  403  403  403  403'],
   ['POST /api/v1/audit/reviews',                    '401  403  403  ok   403  403  403  403  403  403  403'],
   ['GET /api/v1/audit/reviews',                     '401  403  403  ok   403  403  403  403  403  403  403'],
+  ['GET /api/v1/audit/actions',                     'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
   // console: HTML pages on a cookie session. Staff present their console session; the API
   // clients present their bearer token, which must not open the console (401 = sent to sign-in).
   ['GET /console/login',                            'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],

@@ -7,11 +7,12 @@ import { AuditService } from './audit.service';
 import { WitnessService } from './witness.service';
 import { ActorDirectory } from './actor-directory';
 import { AuditReviewsController } from './reviews.controller';
+import { AuditActionsController } from './actions.controller';
 import { AuditReviewsService } from './reviews.service';
 
 @Global()
 @Module({
-  controllers: [AuditController, AuditReviewsController],
+  controllers: [AuditController, AuditReviewsController, AuditActionsController],
   providers: [AuditService, AuditLogService, AuditQueryService, WitnessService, ActorDirectory, AuditReviewsService, { provide: DENIAL_RECORDER, useExisting: AuditService }],
   exports: [AuditService, AuditLogService, AuditQueryService, WitnessService, ActorDirectory, AuditReviewsService, DENIAL_RECORDER],
 })

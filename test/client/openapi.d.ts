@@ -205,6 +205,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every audit action code, with Japanese and English labels, grouped by operation (the values of the `action` and `group` filters) */
+        get: operations["AuditActionsController_catalogue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/token": {
         parameters: {
             query?: never;
@@ -1252,6 +1269,35 @@ export interface components {
         ReviewPageDto: {
             items: components["schemas"]["ReviewDto"][];
             /** @description Opaque cursor for the next page (`?cursor=`); null on the last page. */
+            nextCursor: string | null;
+        };
+        LabelDto: {
+            /** @example 決裁 */
+            ja: string;
+            /** @example Decision */
+            en: string;
+        };
+        ActionCodeDto: {
+            /**
+             * @description The code as events carry it in `action`.
+             * @example request.decide
+             */
+            code: string;
+            label: components["schemas"]["LabelDto"];
+        };
+        ActionGroupDto: {
+            /**
+             * @description The value of the `group` filter of GET /audit/events.
+             * @example decision
+             */
+            key: string;
+            label: components["schemas"]["LabelDto"];
+            /** @description Every code the operation is recorded under: its successes and its refused attempts. */
+            actions: components["schemas"]["ActionCodeDto"][];
+        };
+        ActionCataloguePageDto: {
+            items: components["schemas"]["ActionGroupDto"][];
+            /** @description Always null: the whole list is in this answer. */
             nextCursor: string | null;
         };
         FieldError: {
@@ -3264,6 +3310,35 @@ export interface operations {
             };
             /** @description The database is unavailable; retry after `Retry-After` seconds. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    AuditActionsController_catalogue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every group, in catalogue order; public, like the problem types (codes and labels only, nothing from the log). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionCataloguePageDto"];
+                };
+            };
+            /** @description Malformed request: the query holds NUL characters or prototype keys. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

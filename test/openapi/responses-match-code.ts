@@ -11,6 +11,7 @@
 import type { ApprovalsController } from '../../src/approvals/approvals.controller';
 import type { AuditController } from '../../src/audit/audit.controller';
 import type { AuditReviewsController } from '../../src/audit/reviews.controller';
+import type { AuditActionsController } from '../../src/audit/actions.controller';
 import type { AuthController } from '../../src/auth/auth.controller';
 import type { DisclosuresController } from '../../src/disclosures/disclosures.controller';
 import type { HealthController } from '../../src/health/health.controller';
@@ -232,6 +233,7 @@ export type Checked = [
   Check<Agrees<Returns<AuditController, 'verify'>, Documented<'/api/v1/audit/verify', 'post', 200>>>,
   Check<Agrees<Returns<AuditReviewsController, 'create'>, Documented<'/api/v1/audit/reviews', 'post', 201>>>,
   Check<Agrees<Returns<AuditReviewsController, 'list'>, Documented<'/api/v1/audit/reviews', 'get', 200>>>,
+  Check<Agrees<Returns<AuditActionsController, 'catalogue'>, Documented<'/api/v1/audit/actions', 'get', 200>>>,
   // webhooks
   Check<Agrees<Returns<WebhooksController, 'create'>, Documented<'/api/v1/webhooks', 'post', 201>>>,
   Check<Agrees<Returns<WebhooksController, 'list'>, Documented<'/api/v1/webhooks', 'get', 200>>>,
@@ -337,4 +339,5 @@ type Listed =
   | 'GET /api/v1/audit/consistency'
   | 'POST /api/v1/audit/verify'
   | 'POST /api/v1/audit/reviews'
-  | 'GET /api/v1/audit/reviews';
+  | 'GET /api/v1/audit/reviews'
+  | 'GET /api/v1/audit/actions';

@@ -178,6 +178,7 @@ export const CALLS: Record<
   'POST /api/v1/audit/verify': () => ({ body: {} }),
   'POST /api/v1/audit/reviews': () => ({ body: { kind: 'period', from: '2026-11-01', to: '2026-11-02', conclusion: '期間内の提供を確認した。' } }),
   'GET /api/v1/audit/reviews': () => ({ query: { limit: '5' } }),
+  'GET /api/v1/audit/actions': () => ({}),
 
   'GET /console/login': () => ({}),
   'POST /console/login': async (a, _c, t) => {
