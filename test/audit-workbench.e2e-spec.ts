@@ -238,6 +238,9 @@ describe("auditor's workbench", () => {
       expect(page.text).toContain(`href="/console/audit/records/${recordId}"`);
       expect(page.text).not.toContain(`/console/audit/requests/${approved}`); // decided by someone else
       expect(page.text).not.toContain(SUBJECT_NAME);
+      // Filtered by an actor's id (the link on a name): the note names them and clears back to the rest.
+      const byActor = await get(`/console/audit?actor=${decider.id}&action=decision`).expect(200);
+      expect(byActor.text).toContain('操作者で絞り込み中: 決裁 花子 (大阪刑務所) — <a href="/console/audit?action&#x3D;decision">解除</a>');
     });
 
     it("opens a request and a record for the auditor, each a read on record", async () => {

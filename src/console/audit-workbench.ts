@@ -96,6 +96,12 @@ export class AuditWorkbench {
     });
   }
 
+  /** Who an actor id is, for the note above results filtered by it (staff or client; unknown: none). */
+  async actorNamed(id: string): Promise<{ name: string; organizationName: string | null } | undefined> {
+    const names = await this.actors.names([{ type: 'user', id }, { type: 'client', id }]);
+    return names.get(`user:${id}`) ?? names.get(`client:${id}`);
+  }
+
   /** A request seen by an auditor (any organisation); the read is an audit event. */
   @Transactional()
   async request(id: string) {

@@ -366,6 +366,7 @@ export class ConsoleController {
     return this.page(req, 'audit', 'auditTitle', 'audit', {
       items: await this.workbench.present(page.items, lang),
       actionGroups: this.workbench.picker(lang, shown.action),
+      actorFilter: shown.actor ? { named: await this.workbench.actorNamed(shown.actor), clearQuery: query.replace(/&actor=[^&]*/, '').replace(/^&/, '') } : undefined,
       nextCursor: page.nextCursor,
       filters: shown,
       exportQuery: query,
