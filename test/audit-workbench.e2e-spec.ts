@@ -279,6 +279,9 @@ describe("auditor's workbench", () => {
       const page = await get('/console/audit/reviews?done=reviewed').expect(200);
       expect(page.text).toContain('コンソールからの確認。');
       expect(page.text).toContain('確認を記録しました。');
+      // Its event links to the reviews.
+      const events = await get('/console/audit?action=audit.review&outcome=success').expect(200);
+      expect(events.text).toContain('<a href="/console/audit/reviews">監査の確認記録</a></td>');
       const bad = await t.http
         .post('/console/audit/reviews')
         .set('Cookie', `${SESSION_COOKIE}=${session.cookie}`)

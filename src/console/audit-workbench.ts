@@ -91,6 +91,7 @@ export class AuditWorkbench {
         requestShort: requestId?.slice(0, 8),
         recordId,
         recordShort: recordId?.slice(0, 8),
+        review: e.resourceType === 'audit_review' && e.outcome === 'success',
         leafIndex: e.leafIndex,
       };
     });
