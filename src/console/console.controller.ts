@@ -47,7 +47,6 @@ const LOGIN_CSRF_COOKIE = 'oie_login_csrf';
 const DAY = 86_400_000;
 type Form = Record<string, string | string[] | undefined>;
 
-
 function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
