@@ -134,6 +134,9 @@ const GRID: [route: string, cells: string][] = [
   ['POST /api/v1/audit/verify',                     '401  403  403  ok   403  403  403  403  403  403  403'],
   // statistics (counts only, small cells suppressed): auditors, reviewers, administrators
   ['GET /api/v1/statistics',                        '401  ok   ok   ok   403  403  403  403  403  403  403'],
+  ['POST /api/v1/audit/reviews',                    '401  403  403  ok   403  403  403  403  403  403  403'],
+  ['GET /api/v1/audit/reviews',                     '401  403  403  ok   403  403  403  403  403  403  403'],
+  ['GET /api/v1/audit/actions',                     'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
   // console: HTML pages on a cookie session. Staff present their console session; the API
   // clients present their bearer token, which must not open the console (401 = sent to sign-in).
   ['GET /console/login',                            'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
@@ -155,6 +158,10 @@ const GRID: [route: string, cells: string][] = [
   ['GET /console/audit',                            '401  403  403  ok   403  403  403  401  401  401  401'],
   ['POST /console/audit/verify',                    '401  403  403  ok   403  403  403  401  401  401  401'],
   ['GET /console/audit/export',                     '401  403  403  ok   403  403  403  401  401  401  401'],
+  ['GET /console/audit/requests/:id',               '401  403  403  ok   403  403  403  401  401  401  401'],
+  ['GET /console/audit/records/:id',                '401  403  403  ok   403  403  403  401  401  401  401'],
+  ['GET /console/audit/reviews',                    '401  403  403  ok   403  403  403  401  401  401  401'],
+  ['POST /console/audit/reviews',                   '401  403  403  ok   403  403  403  401  401  401  401'],
   ['GET /console/webhooks',                         '401  ok   403  403  403  ok   403  401  401  401  401'],
   ['GET /console/admin',                            '401  ok   403  403  403  403  403  401  401  401  401'],
   ['POST /console/admin/organizations',             '401  ok   403  403  403  403  403  401  401  401  401'],

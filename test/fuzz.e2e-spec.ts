@@ -75,6 +75,7 @@ const STATE_TABLES: Record<string, string> = {
   webhook_deliveries: 't::text',
   erasure_obligations: 't::text',
   erasure_attestations: 't::text',
+  audit_reviews: 't::text',
 };
 
 /** Runs tasks with at most `n` at a time; answers every outcome. */
@@ -486,6 +487,12 @@ describe('fuzz: hostile input never breaks the service', () => {
       }),
     },
     { route: 'POST /api/v1/audit/verify', who: 'auditor', schema: S.EMPTY, body: () => ({}), runs: 40 },
+    {
+      route: 'POST /api/v1/audit/reviews',
+      who: 'auditor',
+      schema: S.CREATE_REVIEW,
+      body: () => ({ kind: 'period', from: '2026-11-01', to: '2026-11-30', conclusion: '期間内の決裁と提供を確認した。' }),
+    },
   ];
 
   /** Runs per mutation class, scaled by the target's budget. */
@@ -776,6 +783,7 @@ describe('fuzz: hostile input never breaks the service', () => {
     'GET /api/v1/audit/events/:index/proof': 'auditor',
     'GET /api/v1/audit/consistency': 'auditor',
     'GET /api/v1/statistics': 'auditor',
+    'GET /api/v1/audit/reviews': 'auditor',
   };
 
   it('refuses unknown, repeated and malformed query parameters (including impossible dates) with 400', async () => {
@@ -972,6 +980,8 @@ describe('fuzz: hostile input never breaks the service', () => {
       status: 400,
     },
     { route: 'GET /console/requests/:id', who: 'case_officer', param: 'id', arb: notUuid, status: 400 },
+    { route: 'GET /console/audit/requests/:id', who: 'auditor', param: 'id', arb: notUuid, status: 400 },
+    { route: 'GET /console/audit/records/:id', who: 'auditor', param: 'id', arb: notUuid, status: 400 },
     {
       route: 'GET /console/requests/:id/record',
       who: 'case_officer',
@@ -1103,6 +1113,8 @@ describe('fuzz: hostile input never breaks the service', () => {
     'GET /console/queue': true,
     'GET /console/audit': true,
     'GET /console/audit/export': true,
+    'GET /console/audit/reviews': true,
+    'POST /console/audit/reviews': true,
     'POST /console/admin/organizations': true,
     'POST /console/admin/users': true,
     'GET /console/webhooks': true,
@@ -1214,6 +1226,19 @@ describe('fuzz: hostile input never breaks the service', () => {
             _csrf: csrf('safeguard_reviewer'),
             validUntil,
           }),
+        refused,
+      ),
+      prop(
+        'POST /console/audit/reviews',
+        60,
+        fc.oneof(
+          fc.record({ kind: hostileString.filter((k) => k !== 'period' && k !== 'finding'), from: fc.constant('2026-11-01'), to: fc.constant('2026-11-02'), conclusion: text }),
+          fc.record({ kind: fc.constant('period'), from: hostileString.filter((v) => !/^\d{4}-\d{2}-\d{2}$/.test(v)), to: fc.constant('2026-11-02'), conclusion: fc.constant('x') }),
+          fc.record({ kind: fc.constant('finding'), eventIds: hostileString.filter((v) => !/^[\d\s,、]*$/.test(v)), conclusion: fc.constant('x') }),
+          fc.record({ kind: fc.constant('finding'), anomaly: hostileString.filter((v) => !/^[A-Za-z0-9_.:/-]{0,200}$/.test(v)), conclusion: fc.constant('x') }),
+          notPlain.map((conclusion) => ({ kind: 'period', from: '2026-11-01', to: '2026-11-02', conclusion })),
+        ),
+        (f) => post('/console/audit/reviews', 'auditor', { _csrf: csrf('auditor'), ...f }),
         refused,
       ),
       prop(
@@ -1514,6 +1539,7 @@ describe('fuzz: hostile input never breaks the service', () => {
         'action',
         'outcome',
         'actor',
+        'actorName',
         'record',
         'from',
         'to',
@@ -1559,6 +1585,13 @@ describe('fuzz: hostile input never breaks the service', () => {
               maxLength: 3,
             }),
             (pairs) => ({ method: 'get', path: '/console/audit/export', query: q(pairs), who: 'auditor' }),
+            robust,
+          ),
+          prop(
+            'GET /console/audit/reviews',
+            30,
+            fc.record({ cursor: filterValue, lang: hostileString }),
+            (f) => ({ method: 'get', path: '/console/audit/reviews', query: q(Object.entries(f)), who: 'auditor' }),
             robust,
           ),
           prop(

@@ -4,7 +4,7 @@
 // checked against the served document (status, media type, body schema, no undocumented members).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +15,7 @@ import type { Middleware } from 'openapi-fetch';
 import measures from '../config/safeguard-measures.json';
 import { AuditLogService } from '../src/audit/audit-log.service';
 import type { components, paths } from './client/openapi';
-import { generateTypes, servedDocument, TYPES_FILE, withTemporary } from './openapi/document';
+import { generateTypesAsync, servedDocument, TYPES_FILE, writeTemporary } from './openapi/document';
 import { Conformance, OpenApiDocument } from './support/openapi-conformance';
 import { ADMIN, createTestApp, secretFromUri, TestApp, totpFor } from './support/test-app';
 
@@ -94,12 +94,16 @@ describe('a client generated from the served OpenAPI document', () => {
     return verify.data.access_token;
   }
 
-  it('has committed the types openapi-typescript generates from the served document (npm run openapi:types)', () => {
-    const served = withTemporary(doc, (file) => {
+  it('has committed the types openapi-typescript generates from the served document (npm run openapi:types)', async () => {
+    const file = writeTemporary(doc);
+    let served: string;
+    try {
       const out = join(dirname(file), 'openapi.d.ts');
-      generateTypes(file, out);
-      return readFileSync(out, 'utf8');
-    });
+      await generateTypesAsync(file, out);
+      served = readFileSync(out, 'utf8');
+    } finally {
+      rmSync(dirname(file), { recursive: true, force: true });
+    }
     const committed = readFileSync(TYPES_FILE, 'utf8');
     if (served !== committed)
       throw new Error(

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { Writable } from 'node:stream';
 import { AuditFilterDto, AuditSearchDto } from './dto/audit-query.dto';
 import { LEAF_COLUMNS, LeafRow } from './leaf';
+import { actionsOf } from './actions';
 
 const EXPORT_BATCH = 2000;
 
@@ -61,6 +62,9 @@ export class AuditQueryService {
     if (f.actor) add('a.actor_id = ?', f.actor);
     if (f.org) add('a.organization_id = ?', f.org);
     if (f.action) add('a.action = ?', f.action);
+    if (f.group) add('a.action = ANY(?)', actionsOf(f.group));
+    // A name resolves to ids first (ActorDirectory); unresolved, it matches nothing rather than everything.
+    if (f.actorIds || f.actorName !== undefined) add('a.actor_id = ANY(?)', f.actorIds ?? []);
     if (f.resource) add('a.resource_type = ?', f.resource);
     if (f.record) add('a.record_id = ?', f.record);
     if (f.outcome) add('a.outcome = ?', f.outcome);

@@ -10,7 +10,8 @@ import { NotFoundError, RuleViolationError } from '../common/domain-error';
 import { AuditLogService } from './audit-log.service';
 import { AuditQueryService } from './audit-query.service';
 import { AuditService } from './audit.service';
-import { AuditExportDto, AuditSearchDto, CheckpointsQueryDto, ConsistencyQueryDto, ProofQueryDto, VerifyLogDto } from './dto/audit-query.dto';
+import { ActorDirectory } from './actor-directory';
+import { AuditExportDto, AuditFilterDto, AuditSearchDto, CheckpointsQueryDto, ConsistencyQueryDto, ProofQueryDto, VerifyLogDto } from './dto/audit-query.dto';
 import type { ExternalCheckpoint } from './audit-log.service';
 import { AuditEventPageDto, CheckpointDto, CheckpointPageDto, ConsistencyProofDto, InclusionProofDto, VerifyReportDto } from './dto/audit-views.dto';
 import { BadRequestError } from '../common/domain-error';
@@ -32,6 +33,7 @@ export class AuditController {
     private readonly log: AuditLogService,
     private readonly query: AuditQueryService,
     private readonly audit: AuditService,
+    private readonly actors: ActorDirectory,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -39,8 +41,9 @@ export class AuditController {
   @Authorize({ roles: ['auditor'], summary: 'Search audit events (newest first, cursor pagination)' })
   @ApiOkResponse({ description: 'Newest first.', type: AuditEventPageDto })
   async search(@Query() q: AuditSearchDto) {
+    await this.resolveActorName(q);
     const page = await this.query.search(q);
-    await this.audit.record({ action: 'audit.search', resourceType: 'audit_event', details: { filters: { ...q, cursor: undefined, limit: undefined }, count: page.items.length } });
+    await this.audit.record({ action: 'audit.search', resourceType: 'audit_event', details: { filters: { ...q, cursor: undefined, limit: undefined, actorName: undefined }, count: page.items.length } });
     return page;
   }
 
@@ -57,7 +60,8 @@ export class AuditController {
   })
   async export(@Query() q: AuditExportDto, @Res() res: Response): Promise<void> {
     const format = q.format ?? 'ndjson';
-    await this.audit.recordDetached({ action: 'audit.export', resourceType: 'audit_event', details: { filters: { ...q } } });
+    await this.resolveActorName(q);
+    await this.audit.recordDetached({ action: 'audit.export', resourceType: 'audit_event', details: { filters: { ...q, actorName: undefined } } });
     res.status(200);
     res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="audit-events.${format === 'csv' ? 'csv' : 'ndjson'}"`);
@@ -154,6 +158,11 @@ export class AuditController {
     const report = await this.log.verify({ notes });
     await this.audit.recordDetached({ action: 'audit.verify', resourceType: 'audit_log', outcome: report.ok ? 'success' : 'failure', reasonCode: report.ok ? null : 'verification-failed', details: { ...report } });
     return report;
+  }
+
+  /** A name searches by the ids of the staff and clients it matches; the event records those ids, not the text typed. */
+  private async resolveActorName(q: AuditFilterDto): Promise<void> {
+    if (q.actorName !== undefined) q.actorIds = await this.actors.idsByName(q.actorName);
   }
 
   /** Notes given by the auditor: each must be signed by the log or cosigned by a configured witness. */

@@ -14,6 +14,7 @@ const FLASH: Record<string, MessageKey> = {
   created: 'created',
   taken: 'takenMsg',
   released: 'releasedMsg',
+  reviewed: 'reviewRecorded',
 };
 const ERRORS: Record<string, MessageKey> = { conflict: 'conflict', invalid: 'invalid', forbidden: 'forbidden', notfound: 'notFound', taken: 'takenByOther' };
 

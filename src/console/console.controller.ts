@@ -32,6 +32,8 @@ import { ConsoleGuard, ConsolePage, ConsolePublic, cookiesOf, langOf, safeEqual 
 import { Clock } from '../common/clock';
 import type { ConsoleRequest } from './console.guard';
 import { ConsoleQueries } from './console.queries';
+import { AuditWorkbench, splitActionChoice } from './audit-workbench';
+import { ActorDirectory } from '../audit/actor-directory';
 import { DICTIONARIES, MessageKey } from './i18n';
 import { errorKey, jstDate, one, renderPage } from './console-page';
 import type { Form } from './console-page';
@@ -61,6 +63,8 @@ export class ConsoleController {
     private readonly queries: ConsoleQueries,
     private readonly clock: Clock,
     private readonly webhooks: WebhooksService,
+    private readonly workbench: AuditWorkbench,
+    private readonly actors: ActorDirectory,
   ) {}
 
   private page(req: ConsoleRequest, view: string, title: MessageKey, active: string, data: Record<string, unknown> = {}): string {
@@ -204,11 +208,12 @@ export class ConsoleController {
 
   private auditFilters(q: Record<string, unknown>): { dto: AuditSearchDto; query: string; shown: Record<string, string> } {
     const shown: Record<string, string> = {};
-    for (const k of ['action', 'outcome', 'actor', 'record', 'from', 'to', 'cursor']) {
+    for (const k of ['action', 'outcome', 'actor', 'actorName', 'record', 'from', 'to', 'cursor']) {
       const v = q[k];
       if (typeof v === 'string' && v !== '') shown[k] = v;
     }
-    const dto = plainToInstance(AuditSearchDto, { ...shown, limit: 50 });
+    // The picker's value is an operation (every code it is recorded under) or one code.
+    const dto = plainToInstance(AuditSearchDto, { ...shown, action: undefined, ...splitActionChoice(shown.action), limit: 50 });
     const query = Object.entries(shown)
       .filter(([k]) => k !== 'cursor')
       .map(([k, v]) => `&${k}=${encodeURIComponent(v)}`)
@@ -221,11 +226,16 @@ export class ConsoleController {
   async auditPage(@Req() req: ConsoleRequest, @Query() q: Record<string, unknown>, verifyResult?: VerifyReport): Promise<string> {
     const { dto, query, shown } = this.auditFilters(q);
     const invalid = (await validate(dto)).length > 0;
+    if (!invalid && dto.actorName !== undefined) dto.actorIds = await this.actors.idsByName(dto.actorName);
     const page = invalid ? { items: [], nextCursor: null } : await this.auditQuery.search(dto);
-    await this.audit.record({ action: 'audit.search', resourceType: 'audit_event', details: { channel: 'console', filters: shown, count: page.items.length } });
-    const orgNames = await this.queries.orgNames(page.items.map((e) => e.organizationId).filter((x): x is string => !!x));
+    // The event keeps the ids a name resolved to, never the text typed.
+    const recorded = { ...shown, actorName: undefined, ...(dto.actorIds ? { actorIds: dto.actorIds } : {}) };
+    await this.audit.record({ action: 'audit.search', resourceType: 'audit_event', details: { channel: 'console', filters: recorded, count: page.items.length } });
+    const lang = req.console!.lang;
     return this.page(req, 'audit', 'auditTitle', 'audit', {
-      items: page.items.map((e) => ({ ...e, organizationName: e.organizationId ? (orgNames.get(e.organizationId) ?? e.organizationId) : '—' })),
+      items: await this.workbench.present(page.items, lang),
+      actionGroups: this.workbench.picker(lang, shown.action),
+      actorFilter: shown.actor ? { named: await this.workbench.actorNamed(shown.actor), clearQuery: query.replace(/&actor=[^&]*/, '').replace(/^&/, '') } : undefined,
       nextCursor: page.nextCursor,
       filters: shown,
       exportQuery: query,
@@ -250,7 +260,8 @@ export class ConsoleController {
     const { dto, shown } = this.auditFilters(q);
     if ((await validate(dto)).length) throw new ConsoleRedirect('/console/audit?e=invalid');
     const format = q.format === 'csv' ? 'csv' : 'ndjson';
-    await this.audit.recordDetached({ action: 'audit.export', resourceType: 'audit_event', details: { channel: 'console', filters: shown } });
+    if (dto.actorName !== undefined) dto.actorIds = await this.actors.idsByName(dto.actorName);
+    await this.audit.recordDetached({ action: 'audit.export', resourceType: 'audit_event', details: { channel: 'console', filters: { ...shown, actorName: undefined, ...(dto.actorIds ? { actorIds: dto.actorIds } : {}) } } });
     res.status(200).setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="audit-events.${format}"`);
     await this.auditQuery.export(dto, format, res);

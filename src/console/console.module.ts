@@ -7,6 +7,8 @@ import { SafeguardsModule } from '../safeguards/safeguards.module';
 import { UsersModule } from '../users/users.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ConsoleController } from './console.controller';
+import { AuditWorkbench } from './audit-workbench';
+import { AuditWorkbenchController } from './audit-workbench.controller';
 import { ConsoleFilter } from './console.filter';
 import { ConsoleGuard } from './console.guard';
 import { ConsoleQueries } from './console.queries';
@@ -18,7 +20,7 @@ import { StatisticsModule } from '../statistics/statistics.module';
 
 @Module({
   imports: [UsersModule, OrganizationsModule, RequestsModule, ApprovalsModule, ReleaseRecordsModule, SafeguardsModule, WebhooksModule, StatisticsModule],
-  controllers: [ConsoleController, OfficerController, StatisticsConsoleController],
-  providers: [RenderService, SessionsService, ConsoleGuard, ConsoleFilter, ConsoleQueries],
+  controllers: [ConsoleController, OfficerController, StatisticsConsoleController, AuditWorkbenchController],
+  providers: [RenderService, SessionsService, ConsoleGuard, ConsoleFilter, ConsoleQueries, AuditWorkbench],
 })
 export class ConsoleModule {}

@@ -85,6 +85,7 @@ export const PROBLEM_TYPES = {
   'invalid-record': e(422, '記録が規則に反します', 'Invalid record', '記録が規則に反します。`errors` に項目名と理由が示されます。', 'The record breaks a rule; `errors` names each field and why.'),
   'empty-import': e(422, '取込データが空です', 'Empty import', '取込データに行がありません。', 'The import holds no lines.'),
   'import-too-large': e(422, '取込行数が多すぎます', 'Import too large', '一度に取り込める行数の上限を超えています。分割してください。', 'Too many lines for one import; split it.'),
+  'unknown-audit-event': e(422, '監査イベントが存在しません', 'Unknown audit event', '確認記録が参照する監査イベントIDのいずれかが存在しません。`errors` にそのIDが示されます。', 'The review names an audit event id that does not exist; `errors` names it.'),
   'proof-out-of-range': e(422, '証明の範囲外です', 'Proof out of range', '指定した木のサイズまたは索引が封印済みの範囲外です。', 'The tree size or index lies outside the sealed log.'),
   'invalid-note': e(400, '署名付きノートが不正です', 'Invalid signed note', '検証に渡されたチェックポイント（署名付きノート）を読み取れないか、このログのものではありません。', 'A checkpoint note given for verification cannot be read or is not one of this log’s.'),
   'sign-in-throttled': e(429, 'サインインを一時停止しています', 'Sign-in paused', 'このアカウントへのこの接続元からの（または接続元全体からの）サインイン失敗が続いたため、Retry-After の秒数だけ停止しています。他の接続元からのサインインには影響しません。', 'Too many failed sign-ins for this account from your address (or from your address in all); wait the seconds in Retry-After. Sign-in from other addresses is not affected.'),

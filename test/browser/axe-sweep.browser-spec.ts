@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { chromium, Browser, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, safeguardsBody, World } from '../support/exchange-fixtures';
+import { accessibilityViolations, launchBrowser } from '../support/browser';
 import { createStaff } from '../support/factories';
 import { API, bearer, createTestApp, TestApp, totpFor } from '../support/test-app';
 import { AuditLogService } from '../../src/audit/audit-log.service';
@@ -8,12 +8,10 @@ import { AuditLogService } from '../../src/audit/audit-log.service';
 /**
  * Every console page each role can reach, found by following the links on the pages themselves
  * (so a page added later is swept without naming it here), checked with axe-core's default rules
- * (WCAG 2.x A/AA and best practices such as `landmark-unique`) in Japanese and in English at
+ * (WCAG 2.1 A/AA and best practices such as `landmark-unique`) in Japanese and in English at
  * desktop width and in Japanese at 390 px; and none of them shows a raw code (a snake_case value
  * such as `reintegration_support` or `awaiting_second_approval`) outside `code` elements.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 /** Pages per role at most, and pages of one template (ids and query values do not make a new template). */
 const MAX_PAGES = 50;
 const PER_TEMPLATE = 4;
@@ -24,11 +22,6 @@ interface Staff {
   secret: string;
 }
 
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const result = (await page.evaluate(`axe.run(document)`)) as { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /** Visible text outside code elements that looks like a raw code. */
 async function rawCodes(page: Page): Promise<string[]> {
@@ -80,10 +73,7 @@ describe('every console page, swept with axe in Japanese and English', () => {
     await t.http.post(`${API}/requests/${sensitive}/decisions`).set(bearer(w.supervisor.token)).send({ decision: 'approve', reason: '一段目。' }).expect(200);
     await t.http.put(`${API}/safeguards`).set(bearer(w.prefectureToken)).send(safeguardsBody()).expect(201);
     await t.app.get(AuditLogService).sealNow();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   }, 120_000);
 
   afterAll(async () => {
@@ -98,7 +88,7 @@ describe('every console page, swept with axe in Japanese and English', () => {
     await page.goto(`${base}/console/login`);
     const problems: string[] = [];
     const check = async (where: string) => {
-      for (const v of await axeViolations(page)) problems.push(`${where}: ${v}`);
+      for (const v of await accessibilityViolations(page)) problems.push(`${where}: ${v}`);
       for (const c of await rawCodes(page)) problems.push(`${where}: raw code "${c}" shown`);
     };
     await check('/console/login (ja)');

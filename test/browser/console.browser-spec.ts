@@ -143,7 +143,7 @@ describe('admin console in a real browser', () => {
     await t.app.get(AuditLogService).sealNow();
     const { ctx, page } = await signInAs(auditor);
     expect(page.url()).toBe(`${base}/console/audit`);
-    await page.getByLabel('操作', { exact: true }).fill('disclosure.retrieve');
+    await page.getByLabel('操作', { exact: true }).selectOption('disclosure.retrieve');
     await page.getByRole('button', { name: '検索' }).click();
     await page.waitForLoadState('load');
     const rows = page.locator('table.audit tbody tr');

@@ -1,13 +1,13 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, safeguardsBody, World } from '../support/exchange-fixtures';
+import { accessibilityViolations } from '../support/browser';
 import { createStaff } from '../support/factories';
 import { API, bearer, createTestApp, TestApp, totpFor } from '../support/test-app';
 
 const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 /** Codes that must never reach an officer's eyes: every one has a label. */
 const RAW_CODES =
@@ -19,13 +19,6 @@ interface Staff {
   secret: string;
 }
 
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const result = (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })`)) as {
-    violations: { id: string; impact: string; nodes: { target: string[] }[] }[];
-  };
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /** The page's visible text (innerText of main), where raw codes would show. */
 const mainText = async (page: Page) => (await page.locator('main').innerText()) as string;

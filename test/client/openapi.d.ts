@@ -181,6 +181,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reviews signed off, newest first, each with the checkpoint that covers it
+         * @description Allowed to roles: auditor.
+         */
+        get: operations["AuditReviewsController_list"];
+        put?: never;
+        /**
+         * Record the review of a period or of a finding (an audit.review event, sealed like any other)
+         * @description Allowed to roles: auditor.
+         */
+        post: operations["AuditReviewsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every audit action code, with Japanese and English labels, grouped by operation (the values of the `action` and `group` filters) */
+        get: operations["AuditActionsController_catalogue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/token": {
         parameters: {
             query?: never;
@@ -1161,6 +1202,123 @@ export interface components {
             reason?: string;
             /** @description Present when witnesses are configured. */
             witnesses?: components["schemas"]["VerifyWitnessesDto"];
+        };
+        CreateReviewDto: {
+            /**
+             * @description `period`: a span of the log was reviewed (needs from and to, from <= to). `finding`: a finding was reviewed (needs eventIds or anomaly).
+             * @enum {string}
+             */
+            kind: "period" | "finding";
+            /**
+             * Format: date
+             * @description First day of the reviewed period (Japan calendar day), inclusive.
+             * @example 2026-11-01
+             */
+            from?: string;
+            /**
+             * Format: date
+             * @description Last day of the reviewed period (Japan calendar day), inclusive; not before from.
+             * @example 2026-11-30
+             */
+            to?: string;
+            /**
+             * @description Ids of the audit events the finding concerns (each must exist).
+             * @example [
+             *       "1042",
+             *       "1043"
+             *     ]
+             */
+            eventIds?: string[];
+            /**
+             * @description A reference to an anomaly (its id or code as the anomaly view names it); letters, digits and _ . : / - only.
+             * @example off-hours-reads:2026-11-03
+             */
+            anomaly?: string;
+            /** @description What the auditor concluded. About the log and the staff or systems that acted, never about a person in a record: no names or other personal data. */
+            conclusion: string;
+        };
+        ReviewerDto: {
+            /** Format: uuid */
+            id: string;
+            /** @description The auditor's display name (staff, not subject data). */
+            name: string;
+            /** Format: uuid */
+            organizationId: string;
+            organizationName: string | null;
+        };
+        CoveringCheckpointDto: {
+            /** @description The first checkpoint whose tree size is greater than the review event's leaf index. */
+            treeSize: number;
+            /** @description Its RFC 6962 root hash (base64). */
+            rootHash: string;
+            /** Format: date-time */
+            time: string;
+        };
+        ReviewDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "period" | "finding";
+            /**
+             * Format: date
+             * @description First day of the reviewed period.
+             */
+            from: string | null;
+            /**
+             * Format: date
+             * @description Last day of the reviewed period (inclusive).
+             */
+            to: string | null;
+            eventIds: string[];
+            anomaly: string | null;
+            conclusion: string;
+            /** @description SHA-256 of the conclusion (hex); the audit event carries it, so the sealed leaf commits to the text. */
+            conclusionSha256: string;
+            reviewer: components["schemas"]["ReviewerDto"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The `audit.review` event that records the sign-off. */
+            auditEventId: string;
+            /** @description Its leaf index; null until sealed. */
+            leafIndex: number | null;
+            /** @description The checkpoint that covers the event; null: not yet sealed. */
+            checkpoint: components["schemas"]["CoveringCheckpointDto"] | null;
+            /** @description The review as stored matches what its audit event recorded (kind, period, events, anomaly, conclusion hash). */
+            matchesEvent: boolean;
+        };
+        ReviewPageDto: {
+            items: components["schemas"]["ReviewDto"][];
+            /** @description Opaque cursor for the next page (`?cursor=`); null on the last page. */
+            nextCursor: string | null;
+        };
+        LabelDto: {
+            /** @example 決裁 */
+            ja: string;
+            /** @example Decision */
+            en: string;
+        };
+        ActionCodeDto: {
+            /**
+             * @description The code as events carry it in `action`.
+             * @example request.decide
+             */
+            code: string;
+            label: components["schemas"]["LabelDto"];
+        };
+        ActionGroupDto: {
+            /**
+             * @description The value of the `group` filter of GET /audit/events.
+             * @example decision
+             */
+            key: string;
+            label: components["schemas"]["LabelDto"];
+            /** @description Every code the operation is recorded under: its successes and its refused attempts. */
+            actions: components["schemas"]["ActionCodeDto"][];
+        };
+        ActionCataloguePageDto: {
+            items: components["schemas"]["ActionGroupDto"][];
+            /** @description Always null: the whole list is in this answer. */
+            nextCursor: string | null;
         };
         FieldError: {
             /**
@@ -2528,7 +2686,12 @@ export interface operations {
                 actor?: string;
                 /** @description Organisation of the actor. */
                 org?: string;
+                /** @description One action code (see `group` for an operation and all its codes). */
                 action?: string;
+                /** @description An operation: every action code it is recorded under, successes and refused attempts (e.g. `decision` is request.approve, request.approve.first, request.reject and request.decide). The catalogue is src/audit/actions.ts; combined with `action`, both must match. */
+                group?: "sign_in" | "token" | "mfa" | "sign_out" | "staff_accounts" | "organizations" | "api_clients" | "safeguards_registration" | "safeguards_review" | "record_write" | "record_read" | "record_erase" | "request_create" | "request_read" | "request_withdraw" | "decision" | "revocation" | "request_expire" | "disclosure" | "erasure" | "webhooks" | "audit_read" | "audit_verify" | "audit_review" | "access_denied" | "key_rotation";
+                /** @description Part of a staff member's display name or user name, or of an API client's name (case-insensitive): events of every matching actor. Names only ever match staff and clients, never a person in a record. */
+                actorName?: string;
                 /** @description Resource type. */
                 resource?: string;
                 /** @description Release record id (the person, never a name). */
@@ -2604,7 +2767,12 @@ export interface operations {
                 actor?: string;
                 /** @description Organisation of the actor. */
                 org?: string;
+                /** @description One action code (see `group` for an operation and all its codes). */
                 action?: string;
+                /** @description An operation: every action code it is recorded under, successes and refused attempts (e.g. `decision` is request.approve, request.approve.first, request.reject and request.decide). The catalogue is src/audit/actions.ts; combined with `action`, both must match. */
+                group?: "sign_in" | "token" | "mfa" | "sign_out" | "staff_accounts" | "organizations" | "api_clients" | "safeguards_registration" | "safeguards_review" | "record_write" | "record_read" | "record_erase" | "request_create" | "request_read" | "request_withdraw" | "decision" | "revocation" | "request_expire" | "disclosure" | "erasure" | "webhooks" | "audit_read" | "audit_verify" | "audit_review" | "access_denied" | "key_rotation";
+                /** @description Part of a staff member's display name or user name, or of an API client's name (case-insensitive): events of every matching actor. Names only ever match staff and clients, never a person in a record. */
+                actorName?: string;
                 /** @description Resource type. */
                 resource?: string;
                 /** @description Release record id (the person, never a name). */
@@ -3114,6 +3282,186 @@ export interface operations {
             };
             /** @description The database is unavailable; retry after `Retry-After` seconds. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    AuditReviewsController_list: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from nextCursor. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first; `checkpoint` is null while the review event is not yet sealed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewPageDto"];
+                };
+            };
+            /** @description Malformed request: a parameter or the body fails validation (`errors` names the fields), or the query holds NUL characters or prototype keys. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    AuditReviewsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReviewDto"];
+            };
+        };
+        responses: {
+            /** @description The review, with its audit event (not yet sealed when just written). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDto"];
+                };
+            };
+            /** @description Malformed, or incomplete for its kind (a period needs from < to; a finding names events or an anomaly). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body exceeds the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is not in an accepted media type, or not UTF-8. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description unknown-audit-event: an event id that does not exist. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    AuditActionsController_catalogue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every group, in catalogue order; public, like the problem types (codes and labels only, nothing from the log). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionCataloguePageDto"];
+                };
+            };
+            /** @description Malformed request: the query holds NUL characters or prototype keys. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,7 @@
 // The OpenAPI document exactly as the service serves it: an application built the way the e2e tests
 // build it (test/support/test-app.ts), on a database copied from a freshly migrated template, and
 // asked for GET /api/docs-json. With DATABASE_URL unset an embedded PostgreSQL is started and removed.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,24 +70,25 @@ const quietEnv = {
  * `default` stays optional (`--default-non-nullable false`): the server fills it in when it is absent.
  */
 export function generateTypes(documentFile: string, outFile: string): void {
-  const run = spawnSync(
-    process.execPath,
-    [
-      bin('openapi-typescript', 'openapi-typescript'),
-      documentFile,
-      '--default-non-nullable',
-      'false',
-      '--output',
-      outFile,
-    ],
-    {
-      cwd: ROOT,
-      env: quietEnv,
-      encoding: 'utf8',
-    },
-  );
+  const run = spawnSync(process.execPath, typesArgs(documentFile, outFile), { cwd: ROOT, env: quietEnv, encoding: 'utf8' });
   if (run.status !== 0)
     throw new Error(`openapi-typescript failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+}
+
+function typesArgs(documentFile: string, outFile: string): string[] {
+  return [bin('openapi-typescript', 'openapi-typescript'), documentFile, '--default-non-nullable', 'false', '--output', outFile];
+}
+
+/**
+ * The same without blocking the event loop: a test whose application serves in the same process
+ * keeps answering (a blocked loop lets the server drop a kept-alive connection the client reuses).
+ */
+export async function generateTypesAsync(documentFile: string, outFile: string): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, typesArgs(documentFile, outFile), { cwd: ROOT, env: quietEnv, encoding: 'utf8' }, (err, stdout, stderr) =>
+      err ? reject(new Error(`openapi-typescript failed:\n${stdout}\n${stderr}`)) : resolve(),
+    ),
+  );
 }
 
 export interface LintProblem {

@@ -10,6 +10,8 @@
 // test/generated-client.e2e-spec.ts checks real answers, enums included, against the document.
 import type { ApprovalsController } from '../../src/approvals/approvals.controller';
 import type { AuditController } from '../../src/audit/audit.controller';
+import type { AuditReviewsController } from '../../src/audit/reviews.controller';
+import type { AuditActionsController } from '../../src/audit/actions.controller';
 import type { AuthController } from '../../src/auth/auth.controller';
 import type { DisclosuresController } from '../../src/disclosures/disclosures.controller';
 import type { HealthController } from '../../src/health/health.controller';
@@ -230,6 +232,9 @@ export type Checked = [
   >,
   Check<Agrees<Returns<AuditController, 'consistency'>, Documented<'/api/v1/audit/consistency', 'get', 200>>>,
   Check<Agrees<Returns<AuditController, 'verify'>, Documented<'/api/v1/audit/verify', 'post', 200>>>,
+  Check<Agrees<Returns<AuditReviewsController, 'create'>, Documented<'/api/v1/audit/reviews', 'post', 201>>>,
+  Check<Agrees<Returns<AuditReviewsController, 'list'>, Documented<'/api/v1/audit/reviews', 'get', 200>>>,
+  Check<Agrees<Returns<AuditActionsController, 'catalogue'>, Documented<'/api/v1/audit/actions', 'get', 200>>>,
   // webhooks
   Check<Agrees<Returns<WebhooksController, 'create'>, Documented<'/api/v1/webhooks', 'post', 201>>>,
   Check<Agrees<Returns<WebhooksController, 'list'>, Documented<'/api/v1/webhooks', 'get', 200>>>,
@@ -341,4 +346,7 @@ type Listed =
   | 'GET /api/v1/audit/events/{index}/proof'
   | 'GET /api/v1/audit/consistency'
   | 'POST /api/v1/audit/verify'
-  | 'GET /api/v1/statistics';
+  | 'GET /api/v1/statistics'
+  | 'POST /api/v1/audit/reviews'
+  | 'GET /api/v1/audit/reviews'
+  | 'GET /api/v1/audit/actions';

@@ -177,6 +177,9 @@ export const CALLS: Record<
   'GET /api/v1/audit/consistency': () => ({ query: { from: '1', to: '2' } }),
   'POST /api/v1/audit/verify': () => ({ body: {} }),
   'GET /api/v1/statistics': () => ({ query: { groupBy: 'purpose' } }),
+  'POST /api/v1/audit/reviews': () => ({ body: { kind: 'period', from: '2026-11-01', to: '2026-11-02', conclusion: '期間内の提供を確認した。' } }),
+  'GET /api/v1/audit/reviews': () => ({ query: { limit: '5' } }),
+  'GET /api/v1/audit/actions': () => ({}),
 
   'GET /console/login': () => ({}),
   'POST /console/login': async (a, _c, t) => {
@@ -215,6 +218,10 @@ export const CALLS: Record<
   'GET /console/audit/export': () => ({ query: { action: 'request.create' } }),
   'GET /console/statistics': () => ({ query: { groupBy: 'prefecture' } }),
   'GET /console/statistics/export': () => ({ query: { groupBy: 'month' } }),
+  'GET /console/audit/requests/:id': (a) => ({ params: { id: a.reqApproved } }),
+  'GET /console/audit/records/:id': (a) => ({ params: { id: a.record.id } }),
+  'GET /console/audit/reviews': () => ({}),
+  'POST /console/audit/reviews': () => ({ form: { kind: 'period', from: '2026-11-01', to: '2026-11-02', conclusion: '期間内の提供を確認した。' } }),
   'GET /console/webhooks': (a, caller) => (caller === 'admin' ? { query: { org: a.w.city.id } } : {}),
   'GET /console/admin': () => ({}),
   'POST /console/admin/organizations': () => ({

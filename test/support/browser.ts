@@ -16,12 +16,12 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** axe-core's WCAG 2.1 A/AA rules on the page as it is; answers the violations, described. */
+/** axe-core's WCAG 2.1 A/AA rules and its best practices (landmark-unique among them) on the page as it is; answers the violations, described. */
 export async function accessibilityViolations(page: Page): Promise<string[]> {
   await page.evaluate(AXE);
   // A string, evaluated in the page (the test's TypeScript has no DOM types).
   const result = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
+    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })`,
   )) as { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
   return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }

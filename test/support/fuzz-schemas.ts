@@ -6,6 +6,7 @@ import { SAFEGUARD_STATUSES } from '../../src/safeguards/safeguard.entity';
 import { ROLES } from '../../src/users/user.entity';
 import { EVENT_TYPES } from '../../src/events/domain-events';
 import { DELIVERY_STATUSES } from '../../src/webhooks/dto/webhook.dto';
+import { ACTION_GROUP_KEYS } from '../../src/audit/actions';
 import type { QuerySchema, Schema } from './fuzz-inputs';
 
 /**
@@ -232,6 +233,15 @@ export const CREATE_WEBHOOK: Schema = {
   organizationId: { k: 'uuid' },
 };
 
+export const CREATE_REVIEW: Schema = {
+  kind: { k: 'enum', values: ['period', 'finding'], req: true },
+  from: date(false),
+  to: date(false),
+  eventIds: { k: 'array', of: { k: 'pattern', re: /^\d{1,19}$/ }, maxItems: 100, unique: true },
+  anomaly: { k: 'pattern', re: /^[A-Za-z0-9_.:/-]{1,200}$/ },
+  conclusion: plain(2000),
+};
+
 /** `@Body() _body: Record<string, never>`: nothing is accepted. */
 export const EMPTY: Schema = {};
 
@@ -244,7 +254,9 @@ const PAGE: QuerySchema = {
 const AUDIT_FILTER: QuerySchema = {
   actor: { k: 'pattern', re: /^[A-Za-z0-9_-]{1,100}$/ },
   org: { k: 'uuid' },
-  action: { k: 'pattern', re: /^[a-z.]{1,64}$/ },
+  action: { k: 'pattern', re: /^[a-z._]{1,64}$/ },
+  group: { k: 'enum', values: ACTION_GROUP_KEYS },
+  actorName: { k: 'free', max: 100 },
   resource: { k: 'pattern', re: /^[a-z_]{1,64}$/ },
   record: { k: 'uuid' },
   outcome: { k: 'enum', values: ['success', 'denied', 'failure'] },
@@ -279,6 +291,10 @@ export const QUERIES: Record<string, QuerySchema> = {
     limit: { k: 'intString', min: 1, max: 500 },
   },
   'GET /api/v1/audit/events/export': { ...AUDIT_FILTER, format: { k: 'enum', values: ['ndjson', 'csv'] } },
+  'GET /api/v1/audit/reviews': {
+    cursor: { k: 'pattern', re: /^\d{1,19}$/ },
+    limit: { k: 'intString', min: 1, max: 200 },
+  },
   'GET /api/v1/audit/checkpoints': {
     cursor: { k: 'pattern', re: /^\d{1,19}$/ },
     limit: { k: 'intString', min: 1, max: 500 },

@@ -1,7 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsDateOrTime, IsBigintId } from '../../common/dto/validators';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ACTION_GROUP_KEYS } from '../actions';
+import type { ActionGroupKey } from '../actions';
+import { IsPlainText } from '../../common/dto/validators';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
@@ -14,9 +17,28 @@ export class AuditFilterDto {
   @IsOptional() @IsUUID()
   org?: string;
 
-  @ApiPropertyOptional({ example: 'disclosure.retrieve' })
-  @IsOptional() @IsString() @Matches(/^[a-z.]{1,64}$/)
+  @ApiPropertyOptional({ example: 'disclosure.retrieve', description: 'One action code (see `group` for an operation and all its codes).' })
+  @IsOptional() @IsString() @Matches(/^[a-z._]{1,64}$/)
   action?: string;
+
+  @ApiPropertyOptional({
+    enum: ACTION_GROUP_KEYS,
+    example: 'decision',
+    description:
+      'An operation: every action code it is recorded under, successes and refused attempts (e.g. `decision` is request.approve, request.approve.first, request.reject and request.decide). The catalogue is src/audit/actions.ts; combined with `action`, both must match.',
+  })
+  @IsOptional() @IsIn(ACTION_GROUP_KEYS)
+  group?: ActionGroupKey;
+
+  @ApiPropertyOptional({
+    maxLength: 100,
+    description: 'Part of a staff member\'s display name or user name, or of an API client\'s name (case-insensitive): events of every matching actor. Names only ever match staff and clients, never a person in a record.',
+  })
+  @IsOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(100)
+  actorName?: string;
+
+  /** Actor ids `actorName` resolved to (set by the service, never taken from a query). */
+  declare actorIds?: string[];
 
   @ApiPropertyOptional({ example: 'request', description: 'Resource type.' })
   @IsOptional() @IsString() @Matches(/^[a-z_]{1,64}$/)
