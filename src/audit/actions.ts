@@ -62,6 +62,10 @@ export const ACTION_GROUPS = {
       'request.decide': l('決裁の試み（拒否）', 'Decision attempt (refused)'),
     },
   },
+  assignment: {
+    label: l('担当の設定', 'Taking a request'),
+    actions: { 'request.assign': l('担当する', 'Request taken'), 'request.unassign': l('担当を外す', 'Request released') },
+  },
   revocation: { label: l('承認の取消し', 'Revocation'), actions: { 'request.revoke': l('承認の取消し', 'Approval revoked') } },
   request_expire: { label: l('依頼の期限切れ', 'Request expiry'), actions: { 'request.expire': l('期限切れ', 'Request expired') } },
   disclosure: { label: l('情報の提供', 'Disclosure'), actions: { 'disclosure.retrieve': l('情報の取得', 'Data retrieved') } },
@@ -99,6 +103,7 @@ export const ACTION_GROUPS = {
       'audit.consistency': l('一貫性証明', 'Consistency proof'),
     },
   },
+  statistics: { label: l('統計の閲覧', 'Statistics'), actions: { 'statistics.read': l('統計の閲覧', 'Statistics read') } },
   audit_review: { label: l('監査の確認記録', 'Audit review sign-off'), actions: { 'audit.review': l('監査の確認記録', 'Review signed off') } },
   access_denied: { label: l('アクセス拒否', 'Access refused'), actions: { 'access.denied': l('アクセス拒否（権限・認証）', 'Access refused (permission, sign-in)') } },
   key_rotation: { label: l('鍵の更新', 'Key rotation'), actions: { 'keys.rotate': l('暗号鍵の再ラップ', 'Record keys re-wrapped') } },
