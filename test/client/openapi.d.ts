@@ -2442,12 +2442,6 @@ export interface components {
             /** @description Opaque cursor for the next page (`?cursor=`); null on the last page. */
             nextCursor: string | null;
         };
-        LabelDto: {
-            /** @example 大阪府 */
-            ja: string;
-            /** @example Osaka */
-            en: string;
-        };
         StatisticsGroupDto: {
             /** @description Requests created in the period; null when suppressed. */
             requests: number | null;
@@ -2689,7 +2683,7 @@ export interface operations {
                 /** @description One action code (see `group` for an operation and all its codes). */
                 action?: string;
                 /** @description An operation: every action code it is recorded under, successes and refused attempts (e.g. `decision` is request.approve, request.approve.first, request.reject and request.decide). The catalogue is src/audit/actions.ts; combined with `action`, both must match. */
-                group?: "sign_in" | "token" | "mfa" | "sign_out" | "staff_accounts" | "organizations" | "api_clients" | "safeguards_registration" | "safeguards_review" | "record_write" | "record_read" | "record_erase" | "request_create" | "request_read" | "request_withdraw" | "decision" | "revocation" | "request_expire" | "disclosure" | "erasure" | "webhooks" | "audit_read" | "audit_verify" | "audit_review" | "access_denied" | "key_rotation";
+                group?: "sign_in" | "token" | "mfa" | "sign_out" | "staff_accounts" | "organizations" | "api_clients" | "safeguards_registration" | "safeguards_review" | "record_write" | "record_read" | "record_erase" | "request_create" | "request_read" | "request_withdraw" | "decision" | "assignment" | "revocation" | "request_expire" | "disclosure" | "erasure" | "webhooks" | "audit_read" | "audit_verify" | "statistics" | "audit_review" | "access_denied" | "key_rotation";
                 /** @description Part of a staff member's display name or user name, or of an API client's name (case-insensitive): events of every matching actor. Names only ever match staff and clients, never a person in a record. */
                 actorName?: string;
                 /** @description Resource type. */
@@ -2770,7 +2764,7 @@ export interface operations {
                 /** @description One action code (see `group` for an operation and all its codes). */
                 action?: string;
                 /** @description An operation: every action code it is recorded under, successes and refused attempts (e.g. `decision` is request.approve, request.approve.first, request.reject and request.decide). The catalogue is src/audit/actions.ts; combined with `action`, both must match. */
-                group?: "sign_in" | "token" | "mfa" | "sign_out" | "staff_accounts" | "organizations" | "api_clients" | "safeguards_registration" | "safeguards_review" | "record_write" | "record_read" | "record_erase" | "request_create" | "request_read" | "request_withdraw" | "decision" | "revocation" | "request_expire" | "disclosure" | "erasure" | "webhooks" | "audit_read" | "audit_verify" | "audit_review" | "access_denied" | "key_rotation";
+                group?: "sign_in" | "token" | "mfa" | "sign_out" | "staff_accounts" | "organizations" | "api_clients" | "safeguards_registration" | "safeguards_review" | "record_write" | "record_read" | "record_erase" | "request_create" | "request_read" | "request_withdraw" | "decision" | "assignment" | "revocation" | "request_expire" | "disclosure" | "erasure" | "webhooks" | "audit_read" | "audit_verify" | "statistics" | "audit_review" | "access_denied" | "key_rotation";
                 /** @description Part of a staff member's display name or user name, or of an API client's name (case-insensitive): events of every matching actor. Names only ever match staff and clients, never a person in a record. */
                 actorName?: string;
                 /** @description Resource type. */
