@@ -6,6 +6,7 @@ import { RequestsModule } from '../requests/requests.module';
 import { SafeguardsModule } from '../safeguards/safeguards.module';
 import { UsersModule } from '../users/users.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { AuditInsightsConsoleController } from './audit-insights.console.controller';
 import { ConsoleController } from './console.controller';
 import { ConsoleFilter } from './console.filter';
 import { ConsoleGuard } from './console.guard';
@@ -15,7 +16,7 @@ import { SessionsService } from './sessions.service';
 
 @Module({
   imports: [UsersModule, OrganizationsModule, RequestsModule, ApprovalsModule, ReleaseRecordsModule, SafeguardsModule, WebhooksModule],
-  controllers: [ConsoleController],
+  controllers: [ConsoleController, AuditInsightsConsoleController],
   providers: [RenderService, SessionsService, ConsoleGuard, ConsoleFilter, ConsoleQueries],
 })
 export class ConsoleModule {}

@@ -10,6 +10,8 @@
 // test/generated-client.e2e-spec.ts checks real answers, enums included, against the document.
 import type { ApprovalsController } from '../../src/approvals/approvals.controller';
 import type { AuditController } from '../../src/audit/audit.controller';
+import type { AuditInsightsController } from '../../src/audit/audit-insights.controller';
+import type { AuditInsightsService } from '../../src/audit/audit-insights.service';
 import type { AuthController } from '../../src/auth/auth.controller';
 import type { DisclosuresController } from '../../src/disclosures/disclosures.controller';
 import type { HealthController } from '../../src/health/health.controller';
@@ -229,6 +231,9 @@ export type Checked = [
   >,
   Check<Agrees<Returns<AuditController, 'consistency'>, Documented<'/api/v1/audit/consistency', 'get', 200>>>,
   Check<Agrees<Returns<AuditController, 'verify'>, Documented<'/api/v1/audit/verify', 'post', 200>>>,
+  // the report's handler answers JSON or CSV by Accept; its JSON is the service's report
+  Check<Agrees<Returns<AuditInsightsService, 'personReport'>, Documented<'/api/v1/audit/records/{recordId}/report', 'get', 200>>>,
+  Check<Agrees<Returns<AuditInsightsController, 'anomalies'>, Documented<'/api/v1/audit/anomalies', 'get', 200>>>,
   // webhooks
   Check<Agrees<Returns<WebhooksController, 'create'>, Documented<'/api/v1/webhooks', 'post', 201>>>,
   Check<Agrees<Returns<WebhooksController, 'list'>, Documented<'/api/v1/webhooks', 'get', 200>>>,
@@ -332,4 +337,6 @@ type Listed =
   | 'GET /api/v1/audit/checkpoints'
   | 'GET /api/v1/audit/events/{index}/proof'
   | 'GET /api/v1/audit/consistency'
-  | 'POST /api/v1/audit/verify';
+  | 'POST /api/v1/audit/verify'
+  | 'GET /api/v1/audit/records/{recordId}/report'
+  | 'GET /api/v1/audit/anomalies';

@@ -176,6 +176,8 @@ export const CALLS: Record<
   'GET /api/v1/audit/events/:index/proof': () => ({ params: { index: '0' } }),
   'GET /api/v1/audit/consistency': () => ({ query: { from: '1', to: '2' } }),
   'POST /api/v1/audit/verify': () => ({ body: {} }),
+  'GET /api/v1/audit/records/:recordId/report': (a) => ({ params: { recordId: a.record.id } }),
+  'GET /api/v1/audit/anomalies': () => ({ query: { view: 'refusals' } }),
 
   'GET /console/login': () => ({}),
   'POST /console/login': async (a, _c, t) => {
@@ -209,6 +211,9 @@ export const CALLS: Record<
   'GET /console/audit': () => ({ query: { outcome: 'denied' } }),
   'POST /console/audit/verify': () => ({ form: {} }),
   'GET /console/audit/export': () => ({ query: { action: 'request.create' } }),
+  'GET /console/audit/report': (a) => ({ query: { record: a.record.id } }),
+  'GET /console/audit/report/export': (a) => ({ query: { record: a.record.id } }),
+  'GET /console/audit/anomalies': () => ({}),
   'GET /console/webhooks': (a, caller) => (caller === 'admin' ? { query: { org: a.w.city.id } } : {}),
   'GET /console/admin': () => ({}),
   'POST /console/admin/organizations': () => ({
