@@ -3,7 +3,7 @@
  * narrow time window far in the past), of the per-person report and of each anomaly view, through
  * the real HTTP routes of the built service, at several log sizes.
  *
- *   npm run bench:search -- --events 100000,1000000,10000000 [--runs 20] [--rate 10000] [--keep]
+ *   npm run bench:search -- --events 100000,1000000,10000000 [--runs 30] [--rate 10000] [--keep]
  *
  * One service with its embedded PostgreSQL in a scratch folder (never a shared database). A small
  * world is seeded through the API (organisations, an auditor, a few release records and requests);
@@ -38,7 +38,7 @@ const arg = (name: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const SIZES = (arg('--events') ?? '100000,1000000').split(',').map(Number);
-const RUNS = Number(arg('--runs') ?? 20);
+const RUNS = Number(arg('--runs') ?? 30);
 const RATE = Number(arg('--rate') ?? 10_000);
 const KEEP = argv.includes('--keep');
 if (
@@ -47,7 +47,7 @@ if (
   !(RATE >= 100)
 ) {
   process.stderr.write(
-    'usage: npm run bench:search -- --events 100000,1000000,10000000 [--runs 20] [--rate 10000] [--keep]\n(sizes ascending, each at least 10,000)\n',
+    'usage: npm run bench:search -- --events 100000,1000000,10000000 [--runs 30] [--rate 10000] [--keep]\n(sizes ascending, each at least 10,000)\n',
   );
   process.exit(2);
 }
@@ -209,26 +209,30 @@ async function main(): Promise<void> {
       calls.push(['person report', `/api/v1/audit/records/${reportRecord}/report`]);
       for (const view of ['outside-hours', 'bursts', 'refusals', 'retrievals', 'approvals'])
         calls.push([`anomalies ${view} (7 days)`, `/api/v1/audit/anomalies${q({ ...week, view })}`]);
-      for (const [name, path] of calls) {
-        const times: number[] = [];
-        let rows = 0;
-        for (let run = 0; run < RUNS + 2; run++) {
+      // Round robin: every call once per round, so a burst of load from elsewhere on the machine
+      // falls on all of them alike rather than on whichever call happened to be measured then.
+      const times = calls.map(() => [] as number[]);
+      const rows = calls.map(() => 0);
+      for (let round = 0; round < RUNS + 2; round++) {
+        for (const [i, [name, path]] of calls.entries()) {
           const res = await api.call('GET', path, { token });
           if (res.status !== 200) throw new Error(`${name}: ${res.status} ${res.text.slice(0, 300)}`);
-          if (run >= 2) times.push(res.ms);
+          if (round >= 2) times[i]!.push(res.ms);
           const body = res.body as { items?: unknown[]; views?: { findings: unknown[] }[] };
-          rows = body.items?.length ?? body.views?.reduce((n, v) => n + v.findings.length, 0) ?? 0;
+          rows[i] = body.items?.length ?? body.views?.reduce((n, v) => n + v.findings.length, 0) ?? 0;
         }
-        times.sort((a, b) => a - b);
+      }
+      for (const [i, [name]] of calls.entries()) {
+        const sorted = times[i]!.sort((a, b) => a - b);
         const s = {
           name,
           size,
-          p50: round1(percentile(times, 50)),
-          p95: round1(percentile(times, 95)),
-          rows,
+          p50: round1(percentile(sorted, 50)),
+          p95: round1(percentile(sorted, 95)),
+          rows: rows[i]!,
         };
         samples.push(s);
-        log(`  ${size.toLocaleString()} ${name}: p50 ${s.p50} ms, p95 ${s.p95} ms (${rows} rows)`);
+        log(`  ${size.toLocaleString()} ${name}: p50 ${s.p50} ms, p95 ${s.p95} ms (${s.rows} rows)`);
       }
     }
   } finally {
