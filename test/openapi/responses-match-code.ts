@@ -245,6 +245,7 @@ export type Checked = [
     Agrees<Returns<WebhooksController, 'redeliver'>, Documented<'/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', 'post', 202>>
   >,
   Check<ExportMediaTypes>,
+  Check<ReportMediaTypes>,
   Check<TextMediaTypes>,
   // every operation of the document is in the list above (or named as checked at run time)
   Check<[Exclude<Operations, Listed>] extends [never] ? true : { notChecked: Exclude<Operations, Listed> }>,
@@ -268,6 +269,13 @@ type ExportMediaTypes =
   }
     ? true
     : { exportMediaTypes: false };
+
+type ReportMediaTypes =
+  Responses<'/api/v1/audit/records/{recordId}/report', 'get'> extends {
+    200: { content: { 'application/json': unknown; 'text/csv': string } };
+  }
+    ? true
+    : { reportMediaTypes: false };
 
 /** Every operation of the document, as `METHOD path`. */
 type Operations = {
