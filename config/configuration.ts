@@ -7,6 +7,8 @@ import policyJson from './policy.json';
 import measuresJson from './safeguard-measures.json';
 
 import { checkPolicyCategories } from './categories';
+import { checkAuditPolicy } from './audit-policy';
+import type { AuditPolicy } from './audit-policy';
 import { parseKeyring } from '../src/crypto/keyring';
 import type { Category } from './categories';
 export type { Category } from './categories';
@@ -35,6 +37,8 @@ export interface Policy {
     /** A release record is erased (crypto-shredded) this many days after the later of its release date and the end of supervision. */
     recordRetentionDays: number;
   };
+  /** Anomaly-view thresholds and the per-person report's size (config/audit-policy.ts). */
+  audit: AuditPolicy;
 }
 
 export type MeasureCatalogue = Record<MeasureGroup, Record<string, { ja: string; en: string }>>;
@@ -164,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   for (const problem of checkPolicyCategories(policyJson)) lines.push(`Invalid config/policy.json: ${problem}`);
   for (const problem of checkPolicySettings(policyJson)) lines.push(`Invalid config/policy.json: ${problem}`);
+  for (const problem of checkAuditPolicy((policyJson as { audit?: unknown }).audit)) lines.push(`Invalid config/policy.json: ${problem}`);
   const { witnesses, errors: witnessErrors } = parseWitnesses(vars.AUDIT_WITNESSES);
   lines.push(...witnessErrors);
   if (vars.AUDIT_WITNESS_QUORUM !== undefined && vars.AUDIT_WITNESS_QUORUM > witnesses.length)

@@ -137,6 +137,8 @@ const GRID: [route: string, cells: string][] = [
   ['POST /api/v1/audit/reviews',                    '401  403  403  ok   403  403  403  403  403  403  403'],
   ['GET /api/v1/audit/reviews',                     '401  403  403  ok   403  403  403  403  403  403  403'],
   ['GET /api/v1/audit/actions',                     'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
+  ['GET /api/v1/audit/records/:recordId/report',    '401  403  403  ok   403  403  403  403  403  403  403'],
+  ['GET /api/v1/audit/anomalies',                   '401  403  403  ok   403  403  403  403  403  403  403'],
   // console: HTML pages on a cookie session. Staff present their console session; the API
   // clients present their bearer token, which must not open the console (401 = sent to sign-in).
   ['GET /console/login',                            'ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok'],
@@ -162,6 +164,9 @@ const GRID: [route: string, cells: string][] = [
   ['GET /console/audit/records/:id',                '401  403  403  ok   403  403  403  401  401  401  401'],
   ['GET /console/audit/reviews',                    '401  403  403  ok   403  403  403  401  401  401  401'],
   ['POST /console/audit/reviews',                   '401  403  403  ok   403  403  403  401  401  401  401'],
+  ['GET /console/audit/report',                     '401  403  403  ok   403  403  403  401  401  401  401'],
+  ['GET /console/audit/report/export',              '401  403  403  ok   403  403  403  401  401  401  401'],
+  ['GET /console/audit/anomalies',                  '401  403  403  ok   403  403  403  401  401  401  401'],
   ['GET /console/webhooks',                         '401  ok   403  403  403  ok   403  401  401  401  401'],
   ['GET /console/admin',                            '401  ok   403  403  403  403  403  401  401  401  401'],
   ['POST /console/admin/organizations',             '401  ok   403  403  403  403  403  401  401  401  401'],

@@ -784,6 +784,7 @@ describe('fuzz: hostile input never breaks the service', () => {
     'GET /api/v1/audit/consistency': 'auditor',
     'GET /api/v1/statistics': 'auditor',
     'GET /api/v1/audit/reviews': 'auditor',
+    'GET /api/v1/audit/anomalies': 'auditor',
   };
 
   it('refuses unknown, repeated and malformed query parameters (including impossible dates) with 400', async () => {
@@ -960,6 +961,7 @@ describe('fuzz: hostile input never breaks the service', () => {
       arb: notInteger,
       status: 400,
     },
+    { route: 'GET /api/v1/audit/records/:recordId/report', who: 'auditor', param: 'recordId', arb: notUuid, status: 400 },
     ...['GET /api/v1/webhooks/:id', 'DELETE /api/v1/webhooks/:id', 'POST /api/v1/webhooks/:id/rotate-secret', 'POST /api/v1/webhooks/:id/ping', 'GET /api/v1/webhooks/:id/deliveries'].map(
       (route): PathTarget => ({ route, who: 'municipality', param: 'id', arb: notUuid, status: 400 }),
     ),
@@ -1115,6 +1117,9 @@ describe('fuzz: hostile input never breaks the service', () => {
     'GET /console/audit/export': true,
     'GET /console/audit/reviews': true,
     'POST /console/audit/reviews': true,
+    'GET /console/audit/report': true,
+    'GET /console/audit/report/export': true,
+    'GET /console/audit/anomalies': true,
     'POST /console/admin/organizations': true,
     'POST /console/admin/users': true,
     'GET /console/webhooks': true,
@@ -1585,6 +1590,22 @@ describe('fuzz: hostile input never breaks the service', () => {
               maxLength: 3,
             }),
             (pairs) => ({ method: 'get', path: '/console/audit/export', query: q(pairs), who: 'auditor' }),
+            robust,
+          ),
+          ...['/console/audit/report', '/console/audit/report/export'].map((path) =>
+            prop(
+              `GET ${path}`,
+              30,
+              fc.record({ record: fc.oneof(hostileString, notUuid, fc.uuid()), e: hostileString }),
+              (f) => ({ method: 'get', path, query: q(Object.entries(f)), who: 'auditor' }),
+              robust,
+            ),
+          ),
+          prop(
+            'GET /console/audit/anomalies',
+            30,
+            fc.record({ from: fc.oneof(hostileString, filterValue), to: fc.oneof(hostileString, filterValue) }),
+            (f) => ({ method: 'get', path: '/console/audit/anomalies', query: q(Object.entries(f)), who: 'auditor' }),
             robust,
           ),
           prop(

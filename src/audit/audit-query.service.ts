@@ -73,17 +73,23 @@ export class AuditQueryService {
     return clauses;
   }
 
-  /** Newest first; the cursor is the last id seen. */
+  /**
+   * Newest first by (occurred_at, id); the cursor is the last id seen. Each filter column has an
+   * index on (column, occurred_at, id), so a filter alone, or with a time window however far in
+   * the past, reads one short index range in this order and stops at the page's end. The cursor's
+   * time is looked up by its id (one primary-key read) and bounds the range from above.
+   */
   async search(q: AuditSearchDto) {
     const params: unknown[] = [];
     const clauses = this.where(q, params);
     if (q.cursor) {
       params.push(q.cursor);
-      clauses.push(`a.id < $${params.length}`);
+      const c = `$${params.length}::bigint`;
+      clauses.push(`(a.occurred_at, a.id) < ((SELECT c.occurred_at FROM audit_events c WHERE c.id = ${c}), ${c})`);
     }
     const limit = q.limit ?? 100;
     const rows = (await this.dataSource.query(
-      `SELECT ${LEAF_COLUMNS} FROM audit_events a ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ORDER BY a.id DESC LIMIT ${limit + 1}`,
+      `SELECT ${LEAF_COLUMNS} FROM audit_events a ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ORDER BY a.occurred_at DESC, a.id DESC LIMIT ${limit + 1}`,
       params,
     )) as LeafRow[];
     const items = rows.slice(0, limit).map(toEventView);

@@ -208,7 +208,7 @@ export class ConsoleController {
 
   private auditFilters(q: Record<string, unknown>): { dto: AuditSearchDto; query: string; shown: Record<string, string> } {
     const shown: Record<string, string> = {};
-    for (const k of ['action', 'outcome', 'actor', 'actorName', 'record', 'from', 'to', 'cursor']) {
+    for (const k of ['action', 'outcome', 'actor', 'actorName', 'org', 'record', 'from', 'to', 'cursor']) {
       const v = q[k];
       if (typeof v === 'string' && v !== '') shown[k] = v;
     }

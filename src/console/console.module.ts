@@ -6,6 +6,7 @@ import { RequestsModule } from '../requests/requests.module';
 import { SafeguardsModule } from '../safeguards/safeguards.module';
 import { UsersModule } from '../users/users.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { AuditInsightsConsoleController } from './audit-insights.console.controller';
 import { ConsoleController } from './console.controller';
 import { AuditWorkbench } from './audit-workbench';
 import { AuditWorkbenchController } from './audit-workbench.controller';
@@ -20,7 +21,7 @@ import { StatisticsModule } from '../statistics/statistics.module';
 
 @Module({
   imports: [UsersModule, OrganizationsModule, RequestsModule, ApprovalsModule, ReleaseRecordsModule, SafeguardsModule, WebhooksModule, StatisticsModule],
-  controllers: [ConsoleController, OfficerController, StatisticsConsoleController, AuditWorkbenchController],
+  controllers: [ConsoleController, OfficerController, StatisticsConsoleController, AuditWorkbenchController, AuditInsightsConsoleController],
   providers: [RenderService, SessionsService, ConsoleGuard, ConsoleFilter, ConsoleQueries, AuditWorkbench],
 })
 export class ConsoleModule {}

@@ -222,6 +222,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit/records/{recordId}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything the log holds about one person (a release record): who read, decided, received or was refused what, when (JSON or, with Accept: text/csv, CSV)
+         * @description Allowed to roles: auditor.
+         */
+        get: operations["AuditInsightsController_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/anomalies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Anomaly views: access outside working hours, bursts and refusals by one actor, one municipality retrieving about many people, officers approving far more than their peers
+         * @description Allowed to roles: auditor.
+         */
+        get: operations["AuditInsightsController_anomalies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/token": {
         parameters: {
             query?: never;
@@ -1319,6 +1359,116 @@ export interface components {
             items: components["schemas"]["ActionGroupDto"][];
             /** @description Always null: the whole list is in this answer. */
             nextCursor: string | null;
+        };
+        ReportCountsDto: {
+            read: number;
+            decision: number;
+            disclosure: number;
+            refusal: number;
+            request: number;
+            other: number;
+        };
+        ReportEventDto: {
+            /**
+             * @description Audit event id.
+             * @example 1042
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description UTC with microseconds.
+             */
+            occurredAt: string;
+            /**
+             * @description The same instant in Japan time (to the second).
+             * @example 2026-11-30T09:15:02+09:00
+             */
+            japanTime: string;
+            /**
+             * @description read, decision, disclosure (received), refusal, request (made, withdrawn, expired) or other.
+             * @enum {string}
+             */
+            kind: "read" | "decision" | "disclosure" | "refusal" | "request" | "other";
+            /** @example disclosure.retrieve */
+            action: string;
+            /** @enum {string} */
+            outcome: "success" | "denied" | "failure";
+            reasonCode: string | null;
+            /** @enum {string} */
+            actorType: "user" | "client" | "system" | "anonymous";
+            actorId: string | null;
+            /** @description A staff member's display name or an API client's name. */
+            actorName: string | null;
+            /** Format: uuid */
+            organizationId: string | null;
+            organizationName: string | null;
+            /** @example request */
+            resourceType: string;
+            resourceId: string | null;
+            /** @description The request id of the HTTP call that caused it. */
+            requestId: string | null;
+        };
+        PersonReportDto: {
+            /** Format: uuid */
+            recordId: string;
+            /** Format: date-time */
+            generatedAt: string;
+            /** @description The requests made about this record (their events are included). */
+            requestIds: string[];
+            /** @description Events of each kind in this report. */
+            counts: components["schemas"]["ReportCountsDto"];
+            /** @description True when there were more events than policy `audit.reportMaxEvents`: the newest are shown. */
+            truncated: boolean;
+            items: components["schemas"]["ReportEventDto"][];
+        };
+        FindingSearchDto: {
+            actor?: string;
+            /** Format: uuid */
+            org?: string;
+            action?: string;
+            outcome?: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+        };
+        FindingDto: {
+            /** @enum {string|null} */
+            actorType: "user" | "client" | "system" | "anonymous" | null;
+            actorId: string | null;
+            actorName: string | null;
+            /** Format: uuid */
+            organizationId: string | null;
+            organizationName: string | null;
+            /** @description The figure compared with the threshold: events, refusals, distinct people or approvals. */
+            count: number;
+            /** @description approvals: the median of the peers' approvals. */
+            peerMedian?: number;
+            /** @description approvals: the officers at the same agency it is compared with. */
+            peers?: number;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description Filters of GET /audit/events that list the events behind this finding. */
+            search: components["schemas"]["FindingSearchDto"];
+        };
+        AnomalyViewDto: {
+            /** @enum {string} */
+            view: "outside-hours" | "bursts" | "refusals" | "retrievals" | "approvals";
+            /** @description The thresholds from policy `audit` this view applied. */
+            threshold: {
+                [key: string]: number | string;
+            };
+            /** @description Largest first, at most 100. */
+            findings: components["schemas"]["FindingDto"][];
+        };
+        AnomalyReportDto: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            views: components["schemas"]["AnomalyViewDto"][];
         };
         FieldError: {
             /**
@@ -3456,6 +3606,141 @@ export interface operations {
             };
             /** @description Malformed request: the query holds NUL characters or prototype keys. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    AuditInsightsController_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recordId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first, at most policy `audit.reportMaxEvents` events: those carrying the record id and those about the requests for it. With `Accept: text/csv`, the events as CSV (a header row of the same names; cells that could start a spreadsheet formula are prefixed with a quote). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonReportDto"];
+                    "text/csv": string;
+                };
+            };
+            /** @description The record id is not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No release record has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    AuditInsightsController_anomalies: {
+        parameters: {
+            query?: {
+                /** @description Start of the period (RFC 3339 or YYYY-MM-DD, UTC when no offset); default `to` minus policy `audit.anomalyPeriodDays`. */
+                from?: string;
+                /** @description End of the period, exclusive; default now. At most policy `audit.maxAnomalyPeriodDays` after `from`. */
+                to?: string;
+                /** @description Only this view (default: every view). */
+                view?: "outside-hours" | "bursts" | "refusals" | "retrievals" | "approvals";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Each view with the thresholds it applied (policy `audit`) and its findings, each with the event-search filters behind it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnomalyReportDto"];
+                };
+            };
+            /** @description from is not before to, or the period is longer than policy `audit.maxAnomalyPeriodDays`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No token, or an invalid, expired or revoked one (problem+json). */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: `Bearer` (access tokens) or `Basic` (the token endpoint). */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller lacks the role or scope, or a rule forbids it (problem+json). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

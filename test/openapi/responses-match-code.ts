@@ -12,6 +12,8 @@ import type { ApprovalsController } from '../../src/approvals/approvals.controll
 import type { AuditController } from '../../src/audit/audit.controller';
 import type { AuditReviewsController } from '../../src/audit/reviews.controller';
 import type { AuditActionsController } from '../../src/audit/actions.controller';
+import type { AuditInsightsController } from '../../src/audit/audit-insights.controller';
+import type { AuditInsightsService } from '../../src/audit/audit-insights.service';
 import type { AuthController } from '../../src/auth/auth.controller';
 import type { DisclosuresController } from '../../src/disclosures/disclosures.controller';
 import type { HealthController } from '../../src/health/health.controller';
@@ -235,6 +237,9 @@ export type Checked = [
   Check<Agrees<Returns<AuditReviewsController, 'create'>, Documented<'/api/v1/audit/reviews', 'post', 201>>>,
   Check<Agrees<Returns<AuditReviewsController, 'list'>, Documented<'/api/v1/audit/reviews', 'get', 200>>>,
   Check<Agrees<Returns<AuditActionsController, 'catalogue'>, Documented<'/api/v1/audit/actions', 'get', 200>>>,
+  // the report's handler answers JSON or CSV by Accept; its JSON is the service's report
+  Check<Agrees<Returns<AuditInsightsService, 'personReport'>, Documented<'/api/v1/audit/records/{recordId}/report', 'get', 200>>>,
+  Check<Agrees<Returns<AuditInsightsController, 'anomalies'>, Documented<'/api/v1/audit/anomalies', 'get', 200>>>,
   // webhooks
   Check<Agrees<Returns<WebhooksController, 'create'>, Documented<'/api/v1/webhooks', 'post', 201>>>,
   Check<Agrees<Returns<WebhooksController, 'list'>, Documented<'/api/v1/webhooks', 'get', 200>>>,
@@ -249,6 +254,7 @@ export type Checked = [
   Check<Agrees<Returns<StatisticsController, 'get'>, Documented<'/api/v1/statistics', 'get', 200>>>,
   Check<StatisticsMediaTypes>,
   Check<ExportMediaTypes>,
+  Check<ReportMediaTypes>,
   Check<TextMediaTypes>,
   // every operation of the document is in the list above (or named as checked at run time)
   Check<[Exclude<Operations, Listed>] extends [never] ? true : { notChecked: Exclude<Operations, Listed> }>,
@@ -276,6 +282,13 @@ type ExportMediaTypes =
   }
     ? true
     : { exportMediaTypes: false };
+
+type ReportMediaTypes =
+  Responses<'/api/v1/audit/records/{recordId}/report', 'get'> extends {
+    200: { content: { 'application/json': unknown; 'text/csv': string } };
+  }
+    ? true
+    : { reportMediaTypes: false };
 
 /** Every operation of the document, as `METHOD path`. */
 type Operations = {
@@ -349,4 +362,6 @@ type Listed =
   | 'GET /api/v1/statistics'
   | 'POST /api/v1/audit/reviews'
   | 'GET /api/v1/audit/reviews'
-  | 'GET /api/v1/audit/actions';
+  | 'GET /api/v1/audit/actions'
+  | 'GET /api/v1/audit/records/{recordId}/report'
+  | 'GET /api/v1/audit/anomalies';

@@ -180,6 +180,8 @@ export const CALLS: Record<
   'POST /api/v1/audit/reviews': () => ({ body: { kind: 'period', from: '2026-11-01', to: '2026-11-02', conclusion: '期間内の提供を確認した。' } }),
   'GET /api/v1/audit/reviews': () => ({ query: { limit: '5' } }),
   'GET /api/v1/audit/actions': () => ({}),
+  'GET /api/v1/audit/records/:recordId/report': (a) => ({ params: { recordId: a.record.id } }),
+  'GET /api/v1/audit/anomalies': () => ({ query: { view: 'refusals' } }),
 
   'GET /console/login': () => ({}),
   'POST /console/login': async (a, _c, t) => {
@@ -222,6 +224,9 @@ export const CALLS: Record<
   'GET /console/audit/records/:id': (a) => ({ params: { id: a.record.id } }),
   'GET /console/audit/reviews': () => ({}),
   'POST /console/audit/reviews': () => ({ form: { kind: 'period', from: '2026-11-01', to: '2026-11-02', conclusion: '期間内の提供を確認した。' } }),
+  'GET /console/audit/report': (a) => ({ query: { record: a.record.id } }),
+  'GET /console/audit/report/export': (a) => ({ query: { record: a.record.id } }),
+  'GET /console/audit/anomalies': () => ({}),
   'GET /console/webhooks': (a, caller) => (caller === 'admin' ? { query: { org: a.w.city.id } } : {}),
   'GET /console/admin': () => ({}),
   'POST /console/admin/organizations': () => ({

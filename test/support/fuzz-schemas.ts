@@ -305,4 +305,9 @@ export const QUERIES: Record<string, QuerySchema> = {
     from: { k: 'intString', min: 1, max: Infinity },
     to: { k: 'intString', min: 1, max: Infinity },
   },
+  'GET /api/v1/audit/anomalies': {
+    from: { k: 'time' },
+    to: { k: 'time' },
+    view: { k: 'enum', values: ['outside-hours', 'bursts', 'refusals', 'retrievals', 'approvals'] },
+  },
 };
