@@ -91,6 +91,8 @@ export const ACTION_GROUPS = {
       'audit.search': l('監査ログの検索', 'Audit search'),
       'audit.export': l('監査ログの出力', 'Audit export'),
       'audit.reviews.read': l('監査確認記録の閲覧', 'Audit reviews read'),
+      'audit.report': l('本人別の報告の作成', 'Per-person report'),
+      'audit.anomalies': l('注意を要する操作の表示', 'Anomaly views'),
     },
   },
   audit_verify: {
