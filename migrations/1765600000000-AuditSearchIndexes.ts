@@ -11,7 +11,12 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Built CONCURRENTLY, outside a transaction: audit events keep being written while a large table
  * is indexed (a plain CREATE INDEX would hold every writer, and so every audited route, until it
  * ends). A build that failed half-way leaves an invalid index, dropped here before building again.
+ * When a caller runs it inside a transaction anyway (`migration:revert` always opens one unless
+ * given `-t none`), the same statements run without CONCURRENTLY, holding writers for the build.
  */
+
+/** CONCURRENTLY when the statement may run outside a transaction. */
+const concurrently = (q: QueryRunner) => (q.isTransactionActive ? '' : 'CONCURRENTLY');
 const INDEXES: [name: string, definition: string][] = [
   ['audit_events_actor_time_idx', '(actor_id, occurred_at, id) WHERE actor_id IS NOT NULL'],
   ['audit_events_org_time_idx', '(organization_id, occurred_at, id) WHERE organization_id IS NOT NULL'],
@@ -42,8 +47,8 @@ async function build(
     `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND NOT i.indisvalid`,
     [name],
   )) as unknown[];
-  if (invalid) await q.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-  await q.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${name} ON ${table} ${definition}`);
+  if (invalid) await q.query(`DROP INDEX ${concurrently(q)} IF EXISTS ${name}`);
+  await q.query(`CREATE INDEX ${concurrently(q)} IF NOT EXISTS ${name} ON ${table} ${definition}`);
 }
 
 export class AuditSearchIndexes1765600000000 implements MigrationInterface {
@@ -53,12 +58,12 @@ export class AuditSearchIndexes1765600000000 implements MigrationInterface {
   public async up(q: QueryRunner): Promise<void> {
     for (const [name, definition] of INDEXES) await build(q, name, definition);
     await build(q, 'info_requests_record_idx', '(record_id)', 'info_requests');
-    for (const [name] of REPLACED) await q.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
+    for (const [name] of REPLACED) await q.query(`DROP INDEX ${concurrently(q)} IF EXISTS ${name}`);
   }
 
   public async down(q: QueryRunner): Promise<void> {
     for (const [name, definition] of REPLACED) await build(q, name, definition);
-    for (const [name] of INDEXES) await q.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-    await q.query(`DROP INDEX CONCURRENTLY IF EXISTS info_requests_record_idx`);
+    for (const [name] of INDEXES) await q.query(`DROP INDEX ${concurrently(q)} IF EXISTS ${name}`);
+    await q.query(`DROP INDEX ${concurrently(q)} IF EXISTS info_requests_record_idx`);
   }
 }

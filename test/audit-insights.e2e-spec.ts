@@ -380,6 +380,9 @@ describe('per-person report and anomaly views', () => {
           peers: 2,
         }),
       ]);
+      // Its search covers every approval code (first stages included): the decision operation.
+      expect(v.findings[0]!.search).toMatchObject({ group: 'decision', actor: 'eager' });
+      expect(v.findings[0]!.search.action).toBeUndefined();
     });
 
     it('answers one view alone, refuses a period too long or backwards, and only auditors may look', async () => {

@@ -250,15 +250,26 @@ describe("auditor's workbench", () => {
       const readReq = await t.db.query(`SELECT record_id, details FROM audit_events WHERE action = 'request.read' AND actor_id = $1 AND resource_id = $2`, [auditor.id, approved]);
       expect(readReq.rows).toEqual([{ record_id: recordId, details: { channel: 'console', view: 'audit' } }]);
       const rec = await get(`/console/audit/records/${recordId}`).expect(200);
-      expect(rec.text).toContain(SUBJECT_NAME); // as the holder's record page shows it
-      const readRec = await t.db.query(`SELECT outcome FROM audit_events WHERE action = 'record.read' AND actor_id = $1 AND record_id = $2`, [auditor.id, recordId]);
-      expect(readRec.rows).toEqual([{ outcome: 'success' }]);
+      // What identifies the record in the log, never the fields about the person (those are the holder's).
+      const ref = (await t.db.query(`SELECT record_ref FROM release_records WHERE id = $1`, [recordId])).rows[0].record_ref as string;
+      expect(rec.text).toContain(ref);
+      expect(rec.text).toContain('大阪刑務所');
+      expect(rec.text).not.toContain(SUBJECT_NAME);
+      expect(rec.text).toContain(`href="/console/audit/report?record=${recordId}"`);
+      const readRec = await t.db.query(`SELECT outcome, details FROM audit_events WHERE action = 'record.read' AND actor_id = $1 AND record_id = $2`, [auditor.id, recordId]);
+      expect(readRec.rows).toEqual([{ outcome: 'success', details: { channel: 'console', view: 'audit', fields: [] } }]);
       // One that does not exist: a refused read on record, and a not-found page.
       const missing = '00000000-0000-4000-8000-000000000000';
       await get(`/console/audit/requests/${missing}`).expect(404);
       await get(`/console/audit/records/${missing}`).expect(404);
       const refused = await t.db.query(`SELECT action FROM audit_events WHERE resource_id = $1 AND outcome = 'denied' ORDER BY id`, [missing]);
       expect(refused.rows.map((r) => r.action)).toEqual(['request.read', 'record.read']);
+    });
+
+    it('keeps no filter that did not validate in its audit.search event (free text in an id field could be a name)', async () => {
+      await get(`/console/audit?record=${encodeURIComponent(SUBJECT_NAME)}`).expect(200);
+      const last = await t.db.query(`SELECT details FROM audit_events WHERE action = 'audit.search' AND actor_id = $1 ORDER BY id DESC LIMIT 1`, [auditor.id]);
+      expect(last.rows[0].details).toEqual({ channel: 'console', filters: { invalid: true }, count: 0 });
     });
 
     it('keeps the auditor views from everyone else', async () => {
@@ -279,6 +290,13 @@ describe("auditor's workbench", () => {
       const page = await get('/console/audit/reviews?done=reviewed').expect(200);
       expect(page.text).toContain('コンソールからの確認。');
       expect(page.text).toContain('確認を記録しました。');
+      // Each event the review names links to the search with that event at the top of the page.
+      for (const id of ['1', '2']) {
+        const href = page.text.match(new RegExp(`<a href="(/console/audit[^"]*)" class="event-ref"><code>${id}</code>`))?.[1]?.replace(/&#x3D;/g, '=');
+        expect(href).toBeDefined();
+        const at = await get(href!).expect(200);
+        expect(at.text.match(/<td class="num">(\d+)<\/td>/)?.[1]).toBe(id);
+      }
       // Its event links to the reviews.
       const events = await get('/console/audit?action=audit.review&outcome=success').expect(200);
       expect(events.text).toContain('<a href="/console/audit/reviews">監査の確認記録</a></td>');

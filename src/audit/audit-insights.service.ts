@@ -129,7 +129,7 @@ export interface Finding {
   from: string;
   to: string;
   /** Filters of GET /audit/events that list the events behind the finding. */
-  search: { actor?: string; org?: string; action?: string; outcome?: string; from: string; to: string };
+  search: { actor?: string; org?: string; action?: string; group?: string; outcome?: string; from: string; to: string };
 }
 
 export interface AnomalyViewResult {
@@ -512,7 +512,8 @@ export class AuditInsightsService {
         r.approvals,
         r.first,
         r.last,
-        { action: 'request.approve' },
+        // every approval code counted (first stages included): the decision group
+        { group: 'decision' },
       ),
       peerMedian: r.median,
       peers: r.peers,
@@ -524,7 +525,7 @@ export class AuditInsightsService {
     count: number,
     first: Date,
     last: Date,
-    extra: { action?: string; outcome?: string },
+    extra: { action?: string; group?: string; outcome?: string },
     end?: Date,
   ): Finding {
     // The search's `to` is exclusive: one millisecond past the last event.

@@ -97,6 +97,22 @@ export class AuditQueryService {
   }
 
   /**
+   * For each event id, the cursor that opens the newest-first search with that event at the top:
+   * the id of the event just after it in (occurred_at, id) order, or null when it is the newest
+   * (no cursor needed). Events that do not exist are left out.
+   */
+  async cursorsAt(ids: string[]): Promise<Map<string, string | null>> {
+    if (!ids.length) return new Map();
+    const rows = (await this.dataSource.query(
+      `SELECT e.id::text AS id,
+              (SELECT n.id::text FROM audit_events n WHERE (n.occurred_at, n.id) > (e.occurred_at, e.id) ORDER BY n.occurred_at, n.id LIMIT 1) AS cursor
+         FROM audit_events e WHERE e.id = ANY($1::bigint[])`,
+      [ids],
+    )) as { id: string; cursor: string | null }[];
+    return new Map(rows.map((r) => [r.id, r.cursor]));
+  }
+
+  /**
    * Streams matching events in log order (sealed events by leaf index, then unsealed by id), page by
    * page, waiting for the client to drain: memory stays flat however long the log is.
    */

@@ -20,7 +20,8 @@ import { RenderService } from './render.service';
 /** The console's link to the event search behind one anomaly finding. */
 export function searchLink(f: Finding): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(f.search)) if (typeof v === 'string') q.set(k, v);
+  // The console's action picker takes an operation (group) or a code under one name.
+  for (const [k, v] of Object.entries(f.search)) if (typeof v === 'string') q.set(k === 'group' ? 'action' : k, v);
   return `/console/audit?${q.toString()}`;
 }
 

@@ -4,6 +4,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { CreateReviewDto, REVIEW_EVENTS_MAX, ReviewsQueryDto } from '../audit/dto/review.dto';
 import { AuditReviewsService } from '../audit/reviews.service';
+import { AuditQueryService } from '../audit/audit-query.service';
 import { AuditService } from '../audit/audit.service';
 import { Public } from '../auth/decorators';
 import { Clock } from '../common/clock';
@@ -33,6 +34,7 @@ export class AuditWorkbenchController {
     private readonly workbench: AuditWorkbench,
     private readonly reviews: AuditReviewsService,
     private readonly audit: AuditService,
+    private readonly queries: AuditQueryService,
   ) {}
 
   private page(req: ConsoleRequest, view: string, title: MessageKey, data: Record<string, unknown>): string {
@@ -52,7 +54,7 @@ export class AuditWorkbenchController {
   async recordPage(@Req() req: ConsoleRequest, @Param('id', ParseUUIDPipe) id: string): Promise<string> {
     const v = await this.workbench.record(id);
     // The holder's record page itself, with a way back to the events about the record.
-    return this.page(req, 'record', 'auditRecordTitle', { ...v, backHref: `/console/audit?record=${v.r.id}`, auditView: true });
+    return this.page(req, 'audit-record', 'auditRecordTitle', v);
   }
 
   @Get('reviews')
@@ -62,8 +64,9 @@ export class AuditWorkbenchController {
     const invalid = (await validate(query)).length > 0;
     const page = invalid ? { items: [], nextCursor: null } : await this.reviews.list(query);
     await this.audit.record({ action: 'audit.reviews.read', resourceType: 'audit_review', details: { channel: 'console', count: page.items.length } });
-    // An event's link opens the search at it (newest first: the cursor is the next id).
-    const reviews = page.items.map((r) => ({ ...r, eventLinks: r.eventIds.map((id) => ({ id, cursor: (BigInt(id) + 1n).toString() })) }));
+    // An event's link opens the search with it at the top (newest first: the cursor is the event just after it).
+    const cursors = await this.queries.cursorsAt([...new Set(page.items.flatMap((r) => r.eventIds))]);
+    const reviews = page.items.map((r) => ({ ...r, eventLinks: r.eventIds.map((id) => ({ id, cursor: cursors.get(id) ?? null })) }));
     return this.page(req, 'audit-reviews', 'auditReviewsTitle', { reviews, nextCursor: page.nextCursor, maxEvents: REVIEW_EVENTS_MAX });
   }
 

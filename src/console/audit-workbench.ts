@@ -12,7 +12,7 @@ import { Clock } from '../common/clock';
 import { TransactionHost, Transactional, TypeOrmAdapter } from '../database/transaction';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { isProblemSlug, PROBLEM_TYPES } from '../problems/catalogue';
-import { ReleaseRecordsService, toRecordView } from '../release-records/release-records.service';
+import { ReleaseRecordsService } from '../release-records/release-records.service';
 import { InfoRequest } from '../requests/request.entity';
 import { toHolderView } from '../requests/request-views';
 import { RequestsService } from '../requests/requests.service';
@@ -135,14 +135,18 @@ export class AuditWorkbench {
     };
   }
 
-  /** A record seen by an auditor: the same fields as the holder's record page, and the read on record. */
+  /**
+   * A record seen by an auditor: what identifies it in the log (reference, holder, when registered),
+   * never the fields about the person, which only the holder's staff read (the contract gives
+   * auditors the audit trail and the disclosure history, not the record). The visit is on record.
+   */
   @Transactional()
   async record(id: string) {
     const r = await this.records.findById(id);
     if (!r || r.erasedAt) return this.records.notVisible('record.read', id);
-    const personal = await this.records.open(r);
-    await this.audit.record({ action: 'record.read', resourceType: 'release_record', resourceId: id, recordId: id, details: { channel: 'console', view: 'audit' } });
+    await this.audit.record({ action: 'record.read', resourceType: 'release_record', resourceId: id, recordId: id, details: { channel: 'console', view: 'audit', fields: [] } });
     const holder = await this.organizations.find(r.holderOrgId);
-    return { r: toRecordView(r, personal), holderName: holder?.name ?? '—' };
+    return { r: { id: r.id, recordRef: r.recordRef, createdAt: r.createdAt.toISOString() }, holderName: holder?.name ?? '—' };
   }
+
 }

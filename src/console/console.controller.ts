@@ -228,8 +228,9 @@ export class ConsoleController {
     const invalid = (await validate(dto)).length > 0;
     if (!invalid && dto.actorName !== undefined) dto.actorIds = await this.actors.idsByName(dto.actorName);
     const page = invalid ? { items: [], nextCursor: null } : await this.auditQuery.search(dto);
-    // The event keeps the ids a name resolved to, never the text typed.
-    const recorded = { ...shown, actorName: undefined, ...(dto.actorIds ? { actorIds: dto.actorIds } : {}) };
+    // The event keeps the ids a name resolved to, never the text typed; filters that did not
+    // validate are not kept at all (free text typed into an id field could name a person).
+    const recorded = invalid ? { invalid: true } : { ...shown, actorName: undefined, ...(dto.actorIds ? { actorIds: dto.actorIds } : {}) };
     await this.audit.record({ action: 'audit.search', resourceType: 'audit_event', details: { channel: 'console', filters: recorded, count: page.items.length } });
     const lang = req.console!.lang;
     return this.page(req, 'audit', 'auditTitle', 'audit', {

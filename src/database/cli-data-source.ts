@@ -12,4 +12,6 @@ if (!url) {
   complain('Set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/oie) to use the migration CLI.');
   process.exit(1);
 }
-export default new DataSource(dataSourceOptions(url));
+// Each migration in its own transaction, as the service runs them at start: one that builds indexes
+// CONCURRENTLY (transaction = false) runs outside any.
+export default new DataSource({ ...dataSourceOptions(url), migrationsTransactionMode: 'each' });

@@ -1426,6 +1426,8 @@ export interface components {
             /** Format: uuid */
             org?: string;
             action?: string;
+            /** @description An operation of the action catalogue (every code it is recorded under), as GET /audit/events takes it */
+            group?: string;
             outcome?: string;
             /** Format: date-time */
             from: string;

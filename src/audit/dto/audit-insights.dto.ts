@@ -130,6 +130,7 @@ export class FindingSearchDto {
   @ApiPropertyOptional() actor?: string;
   @ApiPropertyOptional({ format: 'uuid' }) org?: string;
   @ApiPropertyOptional() action?: string;
+  @ApiPropertyOptional({ description: 'An operation of the action catalogue (every code it is recorded under), as GET /audit/events takes it' }) group?: string;
   @ApiPropertyOptional() outcome?: string;
   @ApiProperty({ format: 'date-time' }) from: string;
   @ApiProperty({ format: 'date-time' }) to: string;
