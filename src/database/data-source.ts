@@ -24,12 +24,22 @@ export const MIGRATION_LOCK_KEY = 7_109_001;
 /** The advisory lock under which the first administrator is created, so two starting instances create one. */
 export const BOOTSTRAP_LOCK_KEY = 7_109_003;
 
-/** Runs pending migrations while holding a PostgreSQL advisory lock, so two instances never race. */
-export async function migrateUnderLock(ds: DataSource): Promise<number> {
+/**
+ * Runs pending migrations while holding a PostgreSQL advisory lock, so two instances never race.
+ * The lock is taken with pg_try_advisory_lock, polled, never waited for inside a statement: a
+ * waiting `pg_advisory_lock` holds a snapshot, and a migration that builds an index CONCURRENTLY on
+ * the holder's side waits for every older snapshot to end, so the two would wait for each other
+ * forever (the holder's lock sits on an idle session, which PostgreSQL's deadlock check cannot see).
+ */
+export async function migrateUnderLock(ds: DataSource, pollMs = 250): Promise<number> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    for (;;) {
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY])) as [{ locked: boolean }];
+      if (locked) break;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
     try {
       const ran = await ds.runMigrations({ transaction: 'each' });
       return ran.length;
