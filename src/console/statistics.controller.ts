@@ -17,7 +17,7 @@ import { ConsoleGuard, ConsolePage } from './console.guard';
 import type { ConsoleRequest } from './console.guard';
 import { DICTIONARIES } from './i18n';
 import type { Lang, MessageKey } from './i18n';
-import { consoleNav } from './nav';
+import { renderPage } from './console-page';
 import { RenderService } from './render.service';
 import { statisticsChart } from './statistics-chart';
 
@@ -92,14 +92,7 @@ export class StatisticsConsoleController {
     const row = (cells: StatisticsCells) => measures.map((m) => shown(cells, m.key, lang));
     const anySuppressed = table ? [table.total, ...table.groups].some((g) => g.suppressed.length > 0) : false;
     const query = new URLSearchParams(table ? { from: table.from, to: table.to, groupBy: table.groupBy } : {}).toString();
-    return this.render.render('statistics', {
-      lang,
-      title: 'statsTitle',
-      path: req.path,
-      now: this.clock.now().getTime(),
-      csrf: c.session.csrfToken,
-      user: { displayName: c.user.displayName, roles: c.user.roles, organizationName: c.org.name },
-      nav: consoleNav(c.actor, c.org.kind, 'statistics'),
+    return renderPage(this.render, this.clock, req, 'statistics', 'statsTitle', 'statistics', {
       stylesheets: ['statistics.css'],
       keepQuery: table ? query : undefined,
       error: table && q.e !== 'invalid' ? undefined : dict.invalid,

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { accessibilityViolations, launchBrowser, SHOTS } from '../support/browser';
 import {
   activateSafeguards,
   buildWorld,
@@ -12,9 +13,6 @@ import {
 import { createStaff } from '../support/factories';
 import { API, bearer, createTestApp, TestApp, totpFor } from '../support/test-app';
 
-const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 interface Staff {
   username: string;
@@ -22,16 +20,6 @@ interface Staff {
   secret: string;
 }
 
-/** axe-core's WCAG 2.1 A/AA rules on the page as it is; answers the violations, described. */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const result = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
-  )) as { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
-  return result.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  );
-}
 
 /** How far the page is wider than the window (0 when nothing scrolls sideways). */
 async function sidewaysOverflow(page: Page): Promise<number> {
@@ -82,17 +70,7 @@ describe('per-person report and anomaly pages of the console in a real browser',
     );
     ministryId = (await t.http.get(`${API}/organizations?kind=ministry`).set(bearer(w.admin))).body.items[0]
       .id;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchBrowser();
   }, 90_000);
   afterAll(async () => {
     await browser?.close();

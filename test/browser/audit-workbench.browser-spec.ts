@@ -1,13 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
-import { accessibilityViolations } from '../support/browser';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { accessibilityViolations, launchBrowser, SHOTS } from '../support/browser';
 import { AuditLogService } from '../../src/audit/audit-log.service';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, World } from '../support/exchange-fixtures';
 import { API, bearer, createTestApp, signIn, TestApp, totpFor } from '../support/test-app';
 
-const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SUBJECT = '監査 画面子';
 
 interface Staff {
@@ -57,10 +55,7 @@ describe("auditor's workbench in a real browser", () => {
     await t.http.post(`${API}/requests/${requestId}/decisions`).set(bearer(login.body.access_token)).send({ decision: 'reject', reason: '同意の範囲外' }).expect(200);
     await t.http.post(`${API}/requests/${requestId}/decisions`).set(bearer(login.body.access_token)).send({ decision: 'reject', reason: '再度' }).expect(409);
     await t.app.get(AuditLogService).sealNow();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

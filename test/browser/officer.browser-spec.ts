@@ -1,13 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { activateSafeguards, buildWorld, idemKey, recordBody, requestBody, safeguardsBody, World } from '../support/exchange-fixtures';
-import { accessibilityViolations } from '../support/browser';
+import { accessibilityViolations, launchBrowser, SHOTS } from '../support/browser';
 import { createStaff } from '../support/factories';
 import { API, bearer, createTestApp, TestApp, totpFor } from '../support/test-app';
 
-const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Codes that must never reach an officer's eyes: every one has a label. */
 const RAW_CODES =
@@ -48,10 +46,7 @@ describe('the officer’s workbench in a real browser', () => {
       )
       .expect(201);
     recordRef = rec.body.recordRef;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   }, 90_000);
   afterAll(async () => {
     await browser?.close();
