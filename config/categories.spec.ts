@@ -34,4 +34,26 @@ describe('the one category definition', () => {
     };
     expect(Object.keys(disclosedData(record, ['support_needs', 'identity']))).toEqual(['supportNeeds', 'identity']);
   });
+
+  it("declares exactly the record fields each category's disclose reads", () => {
+    const full = {
+      fullName: 'x', fullNameKana: 'カナ', birthDate: '1980-01-01', sex: 'male', releaseDate: '2026-01-01', releaseType: 'parole', facilityName: 'f', admissionDate: '2024-01-01',
+      residenceAddress: 'y', residenceCode: '271004', supervision: { probationOfficeName: 'p', supervisionEndDate: '2027-01-01' }, supportNeeds: { needs: ['housing'] },
+      offense: { category: 'theft' },
+    };
+    for (const c of CATEGORIES) {
+      const def = CATEGORY_DEFINITIONS[c];
+      const read = new Set<string>();
+      // A record that refuses every field the category does not declare, and notes what is read.
+      const guarded = new Proxy(full, {
+        get(target, key: string) {
+          if (!(def.fields as readonly string[]).includes(key)) throw new Error(`${c} reads ${key}, which its fields do not declare`);
+          read.add(key);
+          return target[key as keyof typeof target];
+        },
+      });
+      expect(() => def.disclose(guarded)).not.toThrow();
+      expect([...read].sort()).toEqual([...def.fields].sort());
+    }
+  });
 });

@@ -26,6 +26,11 @@ interface CategoryDefinition {
   label: { ja: string; en: string };
   /** The key of this category in a disclosure's `data` (camelCase). */
   dataKey: string;
+  /**
+   * The record's fields `disclose` reads, and no other (a unit test holds it to this): a disclosure
+   * reads from the database, and opens, only the sealed fields of its approved categories.
+   */
+  fields: readonly (keyof DisclosableRecord)[];
   /** Exactly the fields this category discloses; absent optional fields are null. */
   disclose(r: DisclosableRecord): Record<string, unknown> | null;
 }
@@ -36,21 +41,25 @@ export const CATEGORY_DEFINITIONS = define({
   identity: {
     label: { ja: '本人特定情報', en: 'Identity' },
     dataKey: 'identity',
+    fields: ['fullName', 'fullNameKana', 'birthDate', 'sex'],
     disclose: (r) => ({ fullName: r.fullName, fullNameKana: r.fullNameKana, birthDate: r.birthDate, sex: r.sex }),
   },
   release: {
     label: { ja: '釈放情報', en: 'Release' },
     dataKey: 'release',
+    fields: ['releaseDate', 'releaseType', 'facilityName', 'admissionDate'],
     disclose: (r) => ({ releaseDate: r.releaseDate, releaseType: r.releaseType, facilityName: r.facilityName, admissionDate: r.admissionDate }),
   },
   residence: {
     label: { ja: '帰住予定地', en: 'Planned residence' },
     dataKey: 'residence',
+    fields: ['residenceAddress', 'residenceCode'],
     disclose: (r) => ({ address: r.residenceAddress, localGovernmentCode: r.residenceCode }),
   },
   supervision: {
     label: { ja: '保護観察', en: 'Supervision' },
     dataKey: 'supervision',
+    fields: ['supervision'],
     disclose: (r) =>
       r.supervision
         ? { probationOfficeName: r.supervision.probationOfficeName, supervisionEndDate: r.supervision.supervisionEndDate, officerContact: r.supervision.officerContact ?? null }
@@ -59,11 +68,13 @@ export const CATEGORY_DEFINITIONS = define({
   support_needs: {
     label: { ja: '支援の必要性', en: 'Support needs' },
     dataKey: 'supportNeeds',
+    fields: ['supportNeeds'],
     disclose: (r) => (r.supportNeeds ? { needs: r.supportNeeds.needs, note: r.supportNeeds.note ?? null } : null),
   },
   offense: {
     label: { ja: '罪名・刑', en: 'Offence' },
     dataKey: 'offense',
+    fields: ['offense'],
     disclose: (r) =>
       r.offense
         ? { category: r.offense.category, sentenceType: r.offense.sentenceType ?? null, sentenceTerm: r.offense.sentenceTerm ?? null, sentenceEndDate: r.offense.sentenceEndDate ?? null }

@@ -109,6 +109,39 @@ describe('sealed release records', () => {
     expect(data.data.identity).toEqual({ fullName: LEGACY.fullName, fullNameKana: LEGACY.fullNameKana, birthDate: LEGACY.birthDate, sex: 'male' });
   });
 
+
+  it('opens only the sealed fields of the approved categories: a damaged support-needs value does not touch an identity disclosure', async () => {
+    const rec = await t.http
+      .post(`${API}/release-records`)
+      .set(bearer(w.facilityToken))
+      .send(recordBody({ fullName: '範囲 五郎', birthDate: '1955-05-05' }))
+      .expect(201);
+    // Damage the support needs and the consents as stored: any attempt to open them fails authentication.
+    const [before] = (await t.db.query(`SELECT support_needs_enc, consents_enc FROM release_records WHERE id = $1`, [rec.body.id])).rows;
+    const damaged = (b: Buffer) => Buffer.concat([b.subarray(0, b.length - 1), Buffer.from([b[b.length - 1]! ^ 1])]);
+    await t.db.query(`UPDATE release_records SET support_needs_enc = $2, consents_enc = $3 WHERE id = $1`, [rec.body.id, damaged(before.support_needs_enc), damaged(before.consents_enc)]);
+    try {
+      const identityOnly = await ask(w.cityToken, { recordRef: rec.body.recordRef }, { categories: ['identity', 'residence'] });
+      expect(identityOnly.status).toBe(201);
+      const got = await approveAndRetrieve(identityOnly.body.id);
+      expect(got.data).toEqual({
+        identity: { fullName: '範囲 五郎', fullNameKana: expect.any(String), birthDate: '1955-05-05', sex: 'male' },
+        residence: { address: expect.any(String), localGovernmentCode: '271004' },
+      });
+
+      // Asking for the support needs opens them, and the damage is caught: no data leaves, a 500 without detail.
+      const withNeeds = await ask(w.cityToken, { recordRef: rec.body.recordRef }, { categories: ['identity', 'support_needs'] });
+      expect(withNeeds.status).toBe(201);
+      await t.http.post(`${API}/requests/${withNeeds.body.id}/decisions`).set(bearer(w.officer.token)).send({ decision: 'approve', reason: 'ok' }).expect(200);
+      const refused = await t.http.get(`${API}/requests/${withNeeds.body.id}/disclosure`).set(bearer(w.cityToken));
+      expect(refused.status).toBe(500);
+      expect(refused.body).not.toHaveProperty('data');
+      expect(JSON.stringify(refused.body)).not.toContain('範囲');
+    } finally {
+      await t.db.query(`UPDATE release_records SET support_needs_enc = $2, consents_enc = $3 WHERE id = $1`, [rec.body.id, before.support_needs_enc, before.consents_enc]);
+    }
+  });
+
   it('keeps no name, kana, birth date, address or offence in the database: pg_dump finds none after a whole exchange', async () => {
     const body = recordBody({
       fullName: PERSON.fullName,

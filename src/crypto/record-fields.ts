@@ -1,4 +1,5 @@
-import type { DisclosableRecord } from '../../config/categories';
+import { CATEGORIES, CATEGORY_DEFINITIONS } from '../../config/categories';
+import type { Category, DisclosableRecord } from '../../config/categories';
 import type { Consent, ReleaseType } from '../release-records/release-record.entity';
 import { RowCipher } from './record-cipher';
 
@@ -62,11 +63,25 @@ export function toSealable(p: RecordPersonal): Record<SealedColumn, string | nul
   return out;
 }
 
-export function fromOpened(o: Record<SealedColumn, string | null>): RecordPersonal {
+/**
+ * For each sealed column, the categories that disclose its field (in definition order). A column no
+ * category discloses (the consents) is absent: a disclosure never reads or opens it.
+ */
+export function disclosingCategories(): Partial<Record<SealedColumn, Category[]>> {
+  const out: Partial<Record<SealedColumn, Category[]>> = {};
+  for (const [field, def] of Object.entries(SEALED_FIELDS) as [SealedField, (typeof SEALED_FIELDS)[SealedField]][]) {
+    const by = CATEGORIES.filter((c) => (CATEGORY_DEFINITIONS[c].fields as readonly string[]).includes(field));
+    if (by.length) out[def.column] = by;
+  }
+  return out;
+}
+
+/** The person's fields from opened columns; a column not opened (absent or null) gives null. */
+export function fromOpened(o: Partial<Record<SealedColumn, string | null>>): RecordPersonal {
   const out: Record<string, unknown> = {};
   for (const [field, def] of Object.entries(SEALED_FIELDS)) {
     const v = o[def.column];
-    out[field] = v === null ? null : def.json ? (JSON.parse(v) as unknown) : v;
+    out[field] = v === null || v === undefined ? null : def.json ? (JSON.parse(v) as unknown) : v;
   }
   out.consents ??= [];
   return out as unknown as RecordPersonal;

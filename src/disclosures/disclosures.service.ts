@@ -8,7 +8,7 @@ import { AUDIT_INSERT_COLUMNS, AuditService } from '../audit/audit.service';
 import { AuditLogService } from '../audit/audit-log.service';
 import { NotFoundError } from '../common/domain-error';
 import { TransactionHost, TypeOrmAdapter } from '../database/transaction';
-import { fromOpened, RECORD_CIPHER, SEALED_COLUMNS, sealedOf } from '../crypto/record-fields';
+import { disclosingCategories, fromOpened, RECORD_CIPHER, sealedOf } from '../crypto/record-fields';
 import type { RecordCipher, SealedColumn } from '../crypto/record-fields';
 import type { RequestStatus } from '../requests/request.entity';
 import { retrievalWriteSql } from '../requests/request-writes';
@@ -31,15 +31,24 @@ export function digestOf(data: unknown): string {
 }
 
 /**
+ * Each sealed column the approved categories disclose, and null for the others: the service never
+ * receives, nor opens, a field it will not disclose (the consents are never read here).
+ */
+const DISCLOSED_COLUMNS_SQL = (Object.entries(disclosingCategories()) as [SealedColumn, string[]][])
+  .map(([column, by]) => `CASE WHEN r.approved_categories && '{${by.join(',')}}'::text[] THEN rec.${column} END AS ${column}`)
+  .join(',\n         ');
+
+/**
  * The request (locked), whether the requester's safeguards are in force now, and the record's
- * sealed columns with its wrapped data key, read in the same statement (a key rotation re-wraps the
- * key in one atomic update, so the pair read here always belongs together).
+ * sealed columns its approved categories disclose with its wrapped data key, read in the same
+ * statement (a key rotation re-wraps the key in one atomic update, so the pair read here always
+ * belongs together).
  */
 export const LOCK_SQL = `SELECT r.status, r.record_id, r.approved_categories, r.access_until, r.max_retrievals, r.retrievals,
          EXISTS (SELECT 1 FROM safeguards s
                   WHERE s.organization_id = r.requester_org_id AND s.status = 'active' AND s.valid_until > $3) AS safeguards_active,
          rec.erased_at IS NOT NULL AS erased, rec.kek_id, rec.dek_wrapped, rec.residence_code,
-         ${SEALED_COLUMNS.map((c) => `rec.${c}`).join(', ')}
+         ${DISCLOSED_COLUMNS_SQL}
     FROM info_requests r JOIN release_records rec ON rec.id = r.record_id
    WHERE r.id = $1 AND r.requester_org_id = $2
      FOR UPDATE OF r`;
@@ -58,9 +67,12 @@ type LockedRequest = {
   kek_id: string | null;
   dek_wrapped: Buffer | null;
   residence_code: string | null;
-} & Record<SealedColumn, Buffer | null>;
+} & Partial<Record<SealedColumn, Buffer | null>>;
 
-/** Opens the record's sealed columns (in memory only, after every check has passed). */
+/**
+ * Opens the sealed columns the statement read (in memory only, after every check has passed): those
+ * of the approved categories; the fields of the others stay null and no category reads them.
+ */
 export async function openDisclosable(cipher: RecordCipher, r: LockedRequest): Promise<DisclosableRecord> {
   const p = fromOpened(await cipher.open(r.record_id, { kekId: r.kek_id!, wrapped: r.dek_wrapped! }, sealedOf(r)));
   return { ...p, residenceCode: r.residence_code! };

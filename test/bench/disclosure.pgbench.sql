@@ -4,8 +4,9 @@
 -- that lookup is the only statement the service does not run. The retrieval counter is rewritten
 -- with its own value (same row write, no state change), so the approved requests stay usable.
 -- The service reads the latest checkpoint at most once a second (cached), so it is not here.
--- The record's columns are sealed: the service unwraps the data key and opens them in Node, which
--- pgbench cannot do; the bench reports that cost separately (test/bench/support/crypto-cost.ts).
+-- The record's columns are sealed, and only those of the approved categories are read: the service
+-- unwraps the data key and opens them in Node, which pgbench cannot do; the bench reports that cost
+-- separately (test/bench/support/crypto-cost.ts).
 \set n random(1, :ntargets)
 SELECT req, org, rec FROM bench.disclosure_targets WHERE n = :n \gset
 BEGIN;
@@ -13,9 +14,18 @@ SELECT r.status, r.record_id, r.approved_categories, r.access_until, r.max_retri
        EXISTS (SELECT 1 FROM safeguards s
                 WHERE s.organization_id = r.requester_org_id AND s.status = 'active' AND s.valid_until > now()) AS safeguards_active,
        rec.erased_at IS NOT NULL AS erased, rec.kek_id, rec.dek_wrapped, rec.residence_code,
-       rec.full_name_enc, rec.full_name_kana_enc, rec.birth_date_enc, rec.sex_enc, rec.release_date_enc, rec.release_type_enc,
-       rec.facility_name_enc, rec.admission_date_enc, rec.residence_address_enc, rec.supervision_enc, rec.support_needs_enc,
-       rec.offense_enc, rec.consents_enc
+       CASE WHEN r.approved_categories && '{identity}'::text[] THEN rec.full_name_enc END AS full_name_enc,
+       CASE WHEN r.approved_categories && '{identity}'::text[] THEN rec.full_name_kana_enc END AS full_name_kana_enc,
+       CASE WHEN r.approved_categories && '{identity}'::text[] THEN rec.birth_date_enc END AS birth_date_enc,
+       CASE WHEN r.approved_categories && '{identity}'::text[] THEN rec.sex_enc END AS sex_enc,
+       CASE WHEN r.approved_categories && '{release}'::text[] THEN rec.release_date_enc END AS release_date_enc,
+       CASE WHEN r.approved_categories && '{release}'::text[] THEN rec.release_type_enc END AS release_type_enc,
+       CASE WHEN r.approved_categories && '{release}'::text[] THEN rec.facility_name_enc END AS facility_name_enc,
+       CASE WHEN r.approved_categories && '{release}'::text[] THEN rec.admission_date_enc END AS admission_date_enc,
+       CASE WHEN r.approved_categories && '{residence}'::text[] THEN rec.residence_address_enc END AS residence_address_enc,
+       CASE WHEN r.approved_categories && '{supervision}'::text[] THEN rec.supervision_enc END AS supervision_enc,
+       CASE WHEN r.approved_categories && '{support_needs}'::text[] THEN rec.support_needs_enc END AS support_needs_enc,
+       CASE WHEN r.approved_categories && '{offense}'::text[] THEN rec.offense_enc END AS offense_enc
   FROM info_requests r JOIN release_records rec ON rec.id = r.record_id
  WHERE r.id = :req AND r.requester_org_id = :org
    FOR UPDATE OF r;
