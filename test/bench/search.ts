@@ -5,12 +5,14 @@
  *
  *   npm run bench:search -- --events 100000,1000000,10000000 [--runs 30] [--rate 10000] [--keep]
  *
- * One service with its embedded PostgreSQL in a scratch folder (never a shared database). A small
- * world is seeded through the API (organisations, an auditor, a few release records and requests);
- * then the audit log is filled with SQL (generate_series, the real table and its indexes) up to
- * each size in turn, at a constant rate (--rate events a day, default 10,000), the oldest event
- * first: the log grows as a real one does, so the last week holds the same number of events at
- * every size and "far in the past" means the first days of the log. People (record ids) come and
+ * One service with its embedded PostgreSQL per size, each in a scratch folder (never a shared
+ * database). In each, a small world is seeded through the API (organisations, an auditor, a few
+ * release records and requests); then the audit log is filled with SQL (generate_series, the real
+ * table and its indexes) up to that size, at a constant rate (--rate events a day, default 10,000),
+ * the oldest event first, on one timeline for all sizes: a smaller log is the larger one as it was
+ * earlier in its life, so the last week holds the same number of events at every size and "far in
+ * the past" means the first days of the log. All sizes are then measured in the same rounds,
+ * interleaved, so a burst of load elsewhere on the machine falls on every size alike. People (record ids) come and
  * go over time as in life: about 20 events each, spread over a few hours; the first few hundred
  * are real seeded records (the report needs the record to exist), so the report is about someone
  * from the very start of the log.
@@ -118,126 +120,149 @@ async function fill(db: PgClient, from: number, to: number, t0: Date): Promise<n
   return now() - t;
 }
 
-async function main(): Promise<void> {
-  assertBuilt();
-  const scratch = scratchDir('oie-bench-search');
-  const dataDir = join(scratch, 'data');
+/** One log size: its own service, embedded PostgreSQL and world, filled to `size` events. */
+interface Instance {
+  size: number;
+  svc: ServiceProcess;
+  db: PgClient;
+  api: Api;
+  token: string;
+  calls: [string, string][];
+}
+
+async function startInstance(scratch: string, size: number, t0: Date): Promise<{ inst: Instance; fillMs: number }> {
+  const dir = join(scratch, `log-${size}`);
+  mkdirSync(dir, { recursive: true });
   const pgPort = await freePort();
-  log(
-    `bench:search: sizes ${SIZES.map((s) => s.toLocaleString()).join(', ')}, ${RUNS} runs a call, ${RATE.toLocaleString()} events a day; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)}, scratch ${scratch}`,
-  );
   const svc = await ServiceProcess.start({
-    name: 'service',
-    dataDir,
+    name: `service-${size}`,
+    dataDir: join(dir, 'data'),
     env: {
       ...baseEnv(),
       EMBEDDED_PG_PORT: String(pgPort),
       AUDIT_SEAL_INTERVAL_MS: '60000',
       SCHEDULER_ENABLED: 'false',
     },
-    logFile: join(scratch, 'service.log'),
+    logFile: join(dir, 'service.log'),
   });
   const db = new PgClient({ connectionString: svc.embeddedDbUrl(pgPort) });
   await db.connect();
+  const api = new Api(svc.base);
+  const world: World = await seedWorld(api, {
+    municipalities: 12,
+    activeMunicipalities: 4,
+    holders: 2,
+    otherAgencies: 1,
+    records: 400,
+    activeShare: 0.5,
+    approvedRequests: 20,
+    importPerCall: 400,
+    concurrency: 4,
+    quiet: true,
+  });
+  const token = world.auditor.token;
+  const at = (i: number) => new Date(t0.getTime() + (i * DAY_S * 1000) / RATE);
+  const reportRecord = (
+    (await db.query(`SELECT id FROM release_records ORDER BY created_at, id OFFSET 5 LIMIT 1`)).rows[0] as {
+      id: string;
+    }
+  ).id;
+  const oldWindow = { from: at(RATE).toISOString(), to: at(RATE + RATE / 24).toISOString() }; // an hour on the second day of the log
+  log(`filling the ${size.toLocaleString()}-event log`);
+  const fillMs = await fill(db, 1, size, t0);
+  log(`  filled ${size.toLocaleString()} events in ${fmtMs(fillMs)}`);
+  const last = at(size);
+  const week = {
+    from: new Date(last.getTime() - 7 * DAY_S * 1000).toISOString(),
+    to: new Date(last.getTime() + 1000).toISOString(),
+  };
+  const q = (o: Record<string, string>) => '?' + new URLSearchParams(o).toString();
+  const filters: Record<string, Record<string, string>> = {
+    none: {},
+    'actor (client)': { actor: 'bench-client-7' },
+    'actor (user)': { actor: uuidOf('user', 13) },
+    org: { org: uuidOf('org', 7) },
+    action: { action: 'disclosure.retrieve' },
+    resource: { resource: 'release_record' },
+    record: { record: reportRecord },
+    outcome: { outcome: 'denied' },
+  };
+  const calls: [string, string][] = [];
+  for (const [name, f] of Object.entries(filters)) {
+    calls.push([`events ${name}`, `/api/v1/audit/events${q({ ...f, limit: '100' })}`]);
+    calls.push([`events ${name} + old window`, `/api/v1/audit/events${q({ ...f, ...oldWindow, limit: '100' })}`]);
+  }
+  const first = await api.expect(200, 'GET', `/api/v1/audit/events${q({ org: uuidOf('org', 7), limit: '100' })}`, {
+    token,
+  });
+  calls.push([
+    'events org, page 2 (cursor)',
+    `/api/v1/audit/events${q({ org: uuidOf('org', 7), limit: '100', cursor: String(first.nextCursor) })}`,
+  ]);
+  calls.push(['person report', `/api/v1/audit/records/${reportRecord}/report`]);
+  for (const view of ['outside-hours', 'bursts', 'refusals', 'retrievals', 'approvals'])
+    calls.push([`anomalies ${view} (7 days)`, `/api/v1/audit/anomalies${q({ ...week, view })}`]);
+  return { inst: { size, svc, db, api, token, calls }, fillMs };
+}
+
+async function main(): Promise<void> {
+  assertBuilt();
+  const scratch = scratchDir('oie-bench-search');
+  log(
+    `bench:search: sizes ${SIZES.map((s) => s.toLocaleString()).join(', ')}, ${RUNS} runs a call, ${RATE.toLocaleString()} events a day; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)}, scratch ${scratch}`,
+  );
   const samples: Sample[] = [];
   const fills: { size: number; ms: number }[] = [];
+  const instances: Instance[] = [];
   try {
-    const api = new Api(svc.base);
-    const world: World = await seedWorld(api, {
-      municipalities: 12,
-      activeMunicipalities: 4,
-      holders: 2,
-      otherAgencies: 1,
-      records: 400,
-      activeShare: 0.5,
-      approvedRequests: 20,
-      importPerCall: 400,
-      concurrency: 4,
-      quiet: true,
-    });
-    const token = world.auditor.token;
-    // The timeline: MAX events at RATE a day, ending now.
+    // The same timeline for every size: MAX events at RATE a day, ending now. The smaller logs are
+    // the first events of the largest one (the log as it was earlier in its life).
     const t0 = new Date(Date.now() - (MAX / RATE) * DAY_S * 1000);
-    const at = (i: number) => new Date(t0.getTime() + (i * DAY_S * 1000) / RATE);
-    const reportRecord = (
-      (await db.query(`SELECT id FROM release_records ORDER BY created_at, id OFFSET 5 LIMIT 1`)).rows[0] as {
-        id: string;
-      }
-    ).id;
-    const oldWindow = { from: at(RATE).toISOString(), to: at(RATE + RATE / 24).toISOString() }; // an hour on the second day of the log
-    let filled = 0;
     for (const size of SIZES) {
-      log(`filling to ${size.toLocaleString()} events`);
-      const ms = await fill(db, filled + 1, size, t0);
-      fills.push({ size, ms: Math.round(ms) });
-      log(`  filled ${(size - filled).toLocaleString()} events in ${fmtMs(ms)}`);
-      filled = size;
-      const last = at(size);
-      const week = {
-        from: new Date(last.getTime() - 7 * DAY_S * 1000).toISOString(),
-        to: new Date(last.getTime() + 1000).toISOString(),
-      };
-      const q = (o: Record<string, string>) => '?' + new URLSearchParams(o).toString();
-      const filters: Record<string, Record<string, string>> = {
-        none: {},
-        'actor (client)': { actor: 'bench-client-7' },
-        'actor (user)': { actor: uuidOf('user', 13) },
-        org: { org: uuidOf('org', 7) },
-        action: { action: 'disclosure.retrieve' },
-        resource: { resource: 'release_record' },
-        record: { record: reportRecord },
-        outcome: { outcome: 'denied' },
-      };
-      const calls: [string, string][] = [];
-      for (const [name, f] of Object.entries(filters)) {
-        calls.push([`events ${name}`, `/api/v1/audit/events${q({ ...f, limit: '100' })}`]);
-        calls.push([
-          `events ${name} + old window`,
-          `/api/v1/audit/events${q({ ...f, ...oldWindow, limit: '100' })}`,
-        ]);
-      }
-      const first = await api.expect(
-        200,
-        'GET',
-        `/api/v1/audit/events${q({ org: uuidOf('org', 7), limit: '100' })}`,
-        { token },
-      );
-      calls.push([
-        'events org, page 2 (cursor)',
-        `/api/v1/audit/events${q({ org: uuidOf('org', 7), limit: '100', cursor: String(first.nextCursor) })}`,
-      ]);
-      calls.push(['person report', `/api/v1/audit/records/${reportRecord}/report`]);
-      for (const view of ['outside-hours', 'bursts', 'refusals', 'retrievals', 'approvals'])
-        calls.push([`anomalies ${view} (7 days)`, `/api/v1/audit/anomalies${q({ ...week, view })}`]);
-      // Round robin: every call once per round, so a burst of load from elsewhere on the machine
-      // falls on all of them alike rather than on whichever call happened to be measured then.
-      const times = calls.map(() => [] as number[]);
-      const rows = calls.map(() => 0);
-      for (let round = 0; round < RUNS + 2; round++) {
-        for (const [i, [name, path]] of calls.entries()) {
-          const res = await api.call('GET', path, { token });
-          if (res.status !== 200) throw new Error(`${name}: ${res.status} ${res.text.slice(0, 300)}`);
-          if (round >= 2) times[i]!.push(res.ms);
+      const { inst, fillMs } = await startInstance(scratch, size, t0);
+      instances.push(inst);
+      fills.push({ size, ms: Math.round(fillMs) });
+    }
+    // Every size is measured in the same rounds: each call once per round at every size, one size
+    // after the other (the order alternating between rounds), so load from elsewhere on this shared
+    // machine falls on all sizes alike and the ratio between sizes compares like with like.
+    const calls = instances[0]!.calls;
+    const times = instances.map(() => calls.map(() => [] as number[]));
+    const rows = instances.map(() => calls.map(() => 0));
+    log(`measuring: ${RUNS} rounds (+2 warm-up) of ${calls.length} calls at ${instances.length} sizes, interleaved`);
+    for (let round = 0; round < RUNS + 2; round++) {
+      for (let i = 0; i < calls.length; i++) {
+        const order = round % 2 === 0 ? instances.keys() : [...instances.keys()].reverse();
+        for (const k of order) {
+          const inst = instances[k]!;
+          const [name, path] = inst.calls[i]!;
+          const res = await inst.api.call('GET', path, { token: inst.token });
+          if (res.status !== 200) throw new Error(`${name} at ${inst.size}: ${res.status} ${res.text.slice(0, 300)}`);
+          if (round >= 2) times[k]![i]!.push(res.ms);
           const body = res.body as { items?: unknown[]; views?: { findings: unknown[] }[] };
-          rows[i] = body.items?.length ?? body.views?.reduce((n, v) => n + v.findings.length, 0) ?? 0;
+          rows[k]![i] = body.items?.length ?? body.views?.reduce((n, v) => n + v.findings.length, 0) ?? 0;
         }
       }
+    }
+    for (const [k, inst] of instances.entries()) {
       for (const [i, [name]] of calls.entries()) {
-        const sorted = times[i]!.sort((a, b) => a - b);
+        const sorted = times[k]![i]!.sort((a, b) => a - b);
         const s = {
           name,
-          size,
+          size: inst.size,
           p50: round1(percentile(sorted, 50)),
           p95: round1(percentile(sorted, 95)),
-          rows: rows[i]!,
+          rows: rows[k]![i]!,
         };
         samples.push(s);
-        log(`  ${size.toLocaleString()} ${name}: p50 ${s.p50} ms, p95 ${s.p95} ms (${s.rows} rows)`);
+        log(`  ${inst.size.toLocaleString()} ${name}: p50 ${s.p50} ms, p95 ${s.p95} ms (${s.rows} rows)`);
       }
     }
   } finally {
-    await db.end().catch(() => undefined);
-    await svc.stop('SIGTERM');
+    for (const inst of instances) {
+      await inst.db.end().catch(() => undefined);
+      await inst.svc.stop('SIGTERM');
+    }
     if (KEEP) log(`kept ${scratch}`);
     else removeDir(scratch);
   }
