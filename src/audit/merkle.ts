@@ -9,11 +9,20 @@ import * as crypto from 'node:crypto';
 export type Hash = Buffer;
 
 /** One-shot SHA-256 (crypto.hash, Node ≥ 20.12: about twice as fast as createHash for small inputs). */
-type OneShot = (algorithm: string, data: Buffer | string, encoding: 'buffer') => Buffer;
+type OneShot = <E extends 'buffer' | 'latin1'>(algorithm: string, data: Buffer | string, encoding: E) => E extends 'buffer' ? Buffer : string;
 const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
 export const sha256: (data: Buffer | string) => Buffer = oneShot
   ? (data) => oneShot('sha256', data, 'buffer')
   : (data) => crypto.createHash('sha256').update(data).digest();
+
+/**
+ * SHA-256 of bytes as a 32-character latin1 string (one character per byte). crypto.hash answers
+ * a string about 2.5 times faster than a Buffer (0.5 µs against 1.3–2 µs for a node's 65 bytes,
+ * Node 20 and 24): verification, which hashes every leaf and node of the log, works on these.
+ */
+export const sha256Latin1: (data: Uint8Array) => string = oneShot
+  ? (data) => oneShot('sha256', data as Buffer, 'latin1')
+  : (data) => crypto.createHash('sha256').update(data).digest().toString('latin1');
 
 export const EMPTY_ROOT: Hash = sha256(Buffer.alloc(0));
 

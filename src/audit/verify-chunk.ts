@@ -5,7 +5,7 @@
  * threads; the caller joins chunks in order (see LogVerifier).
  */
 import { hashLeafEvent, LeafRow, toLeafEvent } from './leaf';
-import { CompactRange, Hash } from './merkle';
+import { Hash, sha256Latin1 } from './merkle';
 
 /** Leaves per chunk: a power of two, so that a full chunk is one perfect subtree of the log. */
 export const CHUNK = 1 << 16;
@@ -36,13 +36,64 @@ export interface ChunkResult {
 /** How far back to look for where a moved event was sealed (events inserted before it). */
 const SHIFT_WINDOW = 64;
 
+/**
+ * A digest as a 32-character latin1 string (see sha256Latin1): the chunk's leaves and nodes are
+ * hashed as these, and only the few stack nodes a chunk answers become Buffers.
+ */
+export type HashText = string;
+
+/** Whether a stored digest (Buffer) is this one. */
+function sameDigest(h: HashText, stored: Buffer): boolean {
+  if (stored.length !== 32 || h.length !== 32) return false;
+  for (let i = 0; i < 32; i++) if (h.charCodeAt(i) !== stored[i]) return false;
+  return true;
+}
+
+const nodeInput = Buffer.alloc(65);
+nodeInput[0] = 1;
+
+/** RFC 6962 node hash over latin1 digests. */
+function nodeHashText(left: HashText, right: HashText): HashText {
+  nodeInput.write(left, 1, 32, 'latin1');
+  nodeInput.write(right, 33, 32, 'latin1');
+  return sha256Latin1(nodeInput);
+}
+
+/** CompactRange (merkle.ts) over latin1 digests: the perfect subtrees of the leaves appended, biggest first. */
+class TextRange {
+  private readonly sizes: number[] = [];
+  private readonly hashes: HashText[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  append(leaf: HashText): void {
+    let size = 1;
+    let hash = leaf;
+    while (this.sizes.length && this.sizes[this.sizes.length - 1] === size) {
+      this.sizes.pop();
+      hash = nodeHashText(this.hashes.pop()!, hash);
+      size *= 2;
+    }
+    this.sizes.push(size);
+    this.hashes.push(hash);
+    this.count++;
+  }
+
+  nodes(): StackNode[] {
+    return this.sizes.map((size, i) => ({ size, hash: Buffer.from(this.hashes[i]!, 'latin1') }));
+  }
+}
+
 /** Something that yields the leaf hash recomputed for an event at a given index, and the stored one. */
 export interface LeafSource {
   length: number;
   index(i: number): number;
   stored(i: number): Buffer | null;
   /** The leaf hash of row i as if it were sealed at `at`. */
-  hashAt(i: number, at: number): Hash;
+  hashAt(i: number, at: number): HashText;
 }
 
 export function rowSource(rows: LeafRow[]): LeafSource {
@@ -50,7 +101,7 @@ export function rowSource(rows: LeafRow[]): LeafSource {
     length: rows.length,
     index: (i) => Number(rows[i]!.leaf_index),
     stored: (i) => rows[i]!.leaf_hash,
-    hashAt: (i, at) => hashLeafEvent(toLeafEvent(rows[i]!, at)),
+    hashAt: (i, at) => hashLeafEvent(toLeafEvent(rows[i]!, at)).toString('latin1'),
   };
 }
 
@@ -59,7 +110,7 @@ export function rowSource(rows: LeafRow[]): LeafSource {
  * order, then `result`. After a failure the remaining leaves are ignored.
  */
 export class ChunkChecker {
-  private readonly range = new CompactRange();
+  private readonly range = new TextRange();
   private readonly probes: ChunkResult['probes'] = [];
   private readonly wanted: number[];
   private p = 0;
@@ -81,7 +132,7 @@ export class ChunkChecker {
    * One leaf: its stored index and hash, and its hash recomputed as if sealed at a given index
    * (called synchronously, only within this call). Answers false once the chunk has failed.
    */
-  add(index: number, stored: Buffer | null, hashAt: (at: number) => Hash): boolean {
+  add(index: number, stored: Buffer | null, hashAt: (at: number) => HashText): boolean {
     if (this.failure) return false;
     const expected = this.start + this.range.size;
     if (index !== expected) {
@@ -89,12 +140,12 @@ export class ChunkChecker {
       return false;
     }
     const h = hashAt(index);
-    if (!stored || !h.equals(stored)) {
+    if (!stored || !sameDigest(h, stored)) {
       this.failure = { index, reason: `event at leaf ${index} does not match its sealed hash (changed, swapped or inserted)` };
       // An event whose stored hash is its hash at an earlier index was moved up: the events
       // before it, from that index on, were inserted (their own hashes may look right).
       for (let k = 1; stored && k <= SHIFT_WINDOW && index - k >= 0; k++) {
-        if (hashAt(index - k).equals(stored)) {
+        if (sameDigest(hashAt(index - k), stored)) {
           this.failure = {
             index: index - k,
             shiftedFrom: index - k,
