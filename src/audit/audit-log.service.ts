@@ -173,7 +173,9 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
       if (this.range.size > next) this.range = new CompactRange();
       if (this.range.size < next) {
         // Another instance sealed since: add only the leaves it added.
-        for (const h of await this.leafHashes(next, runner.query.bind(runner), this.range.size)) this.range.append(h);
+        // A batch at a time: after a restart that is every stored leaf, and holding them all at
+        // once cost about 1.9 GB at 10 M events.
+        await this.eachLeafHash(next, runner.query.bind(runner), this.range.size, (h) => this.range.append(h));
       }
       const rows = (await runner.query(
         `SELECT ${LEAF_COLUMNS} FROM audit_events a WHERE a.leaf_index IS NULL ORDER BY a.id LIMIT ${SEAL_BATCH} FOR UPDATE`,
@@ -230,16 +232,23 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
   /** Stored leaf hashes from..size-1 in order. */
   async leafHashes(size: number, query: (sql: string, params?: unknown[]) => Promise<unknown> = (s, p) => this.dataSource.query(s, p), from = 0): Promise<Hash[]> {
     const out: Hash[] = [];
-    while (from + out.length < size) {
-      const start = from + out.length;
-      const rows = (await query(
-        `SELECT leaf_hash FROM audit_events WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index`,
-        [start, Math.min(size, start + VERIFY_BATCH)],
-      )) as { leaf_hash: Buffer }[];
-      if (rows.length === 0) break;
-      for (const r of rows) out.push(r.leaf_hash);
-    }
+    await this.eachLeafHash(size, query, from, (h) => out.push(h));
     return out;
+  }
+
+  /** Hands the stored leaf hashes from..size-1 to `each` in order, a batch at a time (nothing kept); answers how many. */
+  private async eachLeafHash(size: number, query: (sql: string, params?: unknown[]) => Promise<unknown>, from: number, each: (h: Hash) => void): Promise<number> {
+    let at = from;
+    while (at < size) {
+      const rows = (await query(`SELECT leaf_hash FROM audit_events WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index`, [
+        at,
+        Math.min(size, at + VERIFY_BATCH),
+      ])) as { leaf_hash: Buffer }[];
+      if (rows.length === 0) break;
+      for (const r of rows) each(r.leaf_hash);
+      at += rows.length;
+    }
+    return at - from;
   }
 
   private cachedCheckpoint?: { at: number; value: Promise<Checkpoint | null> };
