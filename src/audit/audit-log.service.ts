@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig } from '../../config/configuration';
 import { KeysService } from '../auth/keys.service';
 import { hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from './leaf';
-import { CompactRange, consistencyProof, Hash, inclusionProof, rootOf, SubtreeCache } from './merkle';
+import { CompactRange, consistencyProofWith, Hash, inclusionProofWith, rootOf, SubtreeCache } from './merkle';
 import { checkpointText, ed25519Raw, ed25519Signer, NoteSigner, NoteVerifier, openNote, parseCheckpointText, parseNote, parseVerifierKey, SIG_ED25519, signNote, verifierKey } from './note';
 import { CHUNK, ChunkResult, rowSource, verifyChunk } from './verify-chunk';
 import { checkLeavesByCopy } from './leaf-copy';
@@ -292,32 +292,40 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     return Number(n);
   }
 
+  /**
+   * The inclusion proof of one leaf in the tree of a size, from the subtree cache: one hash per
+   * 1,024 leaves is kept and only ragged edges read leaves, so a proof never reads the whole log.
+   */
   async inclusion(index: number, treeSize: number) {
-    const leaves = await this.leafHashes(treeSize);
-    if (leaves.length < treeSize) return null;
-    const proof = inclusionProof(index, leaves);
+    if ((await this.sealedSize()) < treeSize) return null;
+    const root = (start: number, end: number) => this.subtrees.rangeRoot(start, end);
+    const [leaf] = await this.leafHashes(index + 1, undefined, index);
+    if (!leaf) return null;
+    const proof = await inclusionProofWith(index, treeSize, root);
     const cp = (await this.dataSource.query(`SELECT * FROM audit_checkpoints WHERE tree_size = $1`, [treeSize])) as CheckpointRow[];
     return {
       leafIndex: index,
       treeSize,
-      leafHash: leaves[index]!.toString('base64'),
+      leafHash: leaf.toString('base64'),
       proof: proof.map((h) => h.toString('base64')),
-      rootHash: rootOf(leaves).toString('base64'),
+      rootHash: (await root(0, treeSize)).toString('base64'),
       checkpoint: cp[0] ? toCheckpoint(cp[0]) : null,
     };
   }
 
+  /** The consistency proof between two tree sizes, from the subtree cache (see inclusion). */
   async consistency(from: number, to: number) {
-    const leaves = await this.leafHashes(to);
-    if (leaves.length < to) return null;
+    if ((await this.sealedSize()) < to) return null;
+    const root = (start: number, end: number) => this.subtrees.rangeRoot(start, end);
     return {
       from,
       to,
-      proof: consistencyProof(from, leaves).map((h) => h.toString('base64')),
-      fromRoot: rootOf(leaves.slice(0, from)).toString('base64'),
-      toRoot: rootOf(leaves).toString('base64'),
+      proof: (await consistencyProofWith(from, to, root)).map((h) => h.toString('base64')),
+      fromRoot: (await root(0, from)).toString('base64'),
+      toRoot: (await root(0, to)).toString('base64'),
     };
   }
+
 
   /**
    * Recomputes every leaf from its event and every checkpoint from the leaves, in one consistent

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompactRange, consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, rootOf, SubtreeCache, verifyConsistency, verifyInclusion } from './merkle';
+import { CompactRange, consistencyProof, EMPTY_ROOT, inclusionProof, inclusionProofWith, leafHash, rootOf, SubtreeCache, verifyConsistency, verifyInclusion } from './merkle';
 
 const VECTORS = join(__dirname, '..', '..', 'test', 'fixtures', 'rfc6962');
 const b64 = (s: string) => Buffer.from(s, 'base64');
@@ -107,5 +107,36 @@ describe('consistency proofs from a subtree cache', () => {
     await cache.consistencyProof(4000, 4990); // blocks already cached: only the ragged edges are read
     expect(read).toBeLessThan(200);
     expect(await cache.rangeRoot(0, 5000)).toEqual(rootOf(leaves));
+  });
+});
+
+describe('inclusion proofs from a subtree cache', () => {
+  it('equal the direct computation for every leaf of many sizes, and verify', async () => {
+    const leaves = Array.from({ length: 300 }, (_, i) => leafHash(`leaf ${i}`));
+    const cache = new SubtreeCache(async (from, to) => leaves.slice(from, to), 4);
+    for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 63, 64, 65, 129, 300]) {
+      const tree = leaves.slice(0, n);
+      const root = rootOf(tree);
+      for (let m = 0; m < n; m++) {
+        const got = await inclusionProofWith(m, n, (a, b) => cache.rangeRoot(a, b));
+        expect(got).toEqual(inclusionProof(m, tree));
+        expect(verifyInclusion(m, n, tree[m]!, got, root)).toBe(true);
+      }
+    }
+    await expect(inclusionProofWith(5, 5, (a, b) => cache.rangeRoot(a, b))).rejects.toThrow(RangeError);
+  });
+
+  it('builds its blocks once when asked from many callers at once', async () => {
+    const leaves = Array.from({ length: 4096 }, (_, i) => leafHash(`leaf ${i}`));
+    let read = 0;
+    const cache = new SubtreeCache(async (from, to) => {
+      read += to - from;
+      await new Promise((r) => setTimeout(r, 1));
+      return leaves.slice(from, to);
+    }, 16);
+    const roots = await Promise.all(Array.from({ length: 8 }, () => cache.rangeRoot(0, 4096)));
+    for (const r of roots) expect(r).toEqual(rootOf(leaves));
+    expect(read).toBe(4096);
+    expect(await cache.rangeRoot(1024, 2048)).toEqual(rootOf(leaves.slice(1024, 2048)));
   });
 });

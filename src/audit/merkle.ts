@@ -239,6 +239,25 @@ export class CompactRange {
   }
 }
 
+/** PATH(m, D[0:n]) computed from MTH of sub-ranges given by `root(start, end)` (RFC 6962 §2.1.1). */
+export async function inclusionProofWith(m: number, n: number, root: (start: number, end: number) => Promise<Hash>): Promise<Hash[]> {
+  if (m < 0 || m >= n) throw new RangeError('index out of range');
+  const path: Hash[] = [];
+  const walk = async (mm: number, start: number, end: number): Promise<void> => {
+    if (end - start <= 1) return;
+    const k = split(end - start);
+    if (mm < k) {
+      await walk(mm, start, start + k);
+      path.push(await root(start + k, end));
+    } else {
+      await walk(mm - k, start + k, end);
+      path.push(await root(start, start + k));
+    }
+  };
+  await walk(m, 0, n);
+  return path;
+}
+
 /** PROOF(m, D[0:n]) computed from MTH of sub-ranges given by `root(start, end)` (RFC 6962 §2.1.2). */
 export async function consistencyProofWith(m: number, n: number, root: (start: number, end: number) => Promise<Hash>): Promise<Hash[]> {
   if (m < 1 || m > n) throw new RangeError('size out of range');
@@ -280,7 +299,16 @@ export class SubtreeCache {
     this.blocks.length = 0;
   }
 
-  private async ensureBlocks(count: number): Promise<void> {
+  /** Loads run one after another: two at once would both append the same blocks. */
+  private loading: Promise<void> = Promise.resolve();
+
+  private ensureBlocks(count: number): Promise<void> {
+    const run = this.loading.then(() => this.loadBlocks(count));
+    this.loading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loadBlocks(count: number): Promise<void> {
     while (this.blocks.length < count) {
       const from = this.blocks.length * this.blockSize;
       const upto = Math.min(count, this.blocks.length + 64) * this.blockSize;
