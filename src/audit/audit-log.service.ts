@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig } from '../../config/configuration';
 import { KeysService } from '../auth/keys.service';
 import { hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from './leaf';
-import { CompactRange, consistencyProofWith, Hash, inclusionProofWith, rootOf, SubtreeCache } from './merkle';
+import { CompactRange, Hash, rootOf, SubtreeCache } from './merkle';
 import { checkpointText, ed25519Raw, ed25519Signer, NoteSigner, NoteVerifier, openNote, parseCheckpointText, parseNote, parseVerifierKey, SIG_ED25519, signNote, verifierKey } from './note';
 import { CHUNK, ChunkResult, rowSource, verifyChunk } from './verify-chunk';
 import { checkLeavesByCopy } from './leaf-copy';
@@ -236,8 +236,8 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     return out;
   }
 
-  /** Hands the stored leaf hashes from..size-1 to `each` in order, a batch at a time (nothing kept); answers how many. */
-  private async eachLeafHash(size: number, query: (sql: string, params?: unknown[]) => Promise<unknown>, from: number, each: (h: Hash) => void): Promise<number> {
+  /** Hands the stored leaf hashes from..size-1 to `each` in order, a batch at a time (nothing kept). */
+  private async eachLeafHash(size: number, query: (sql: string, params?: unknown[]) => Promise<unknown>, from: number, each: (h: Hash) => void): Promise<void> {
     let at = from;
     while (at < size) {
       const rows = (await query(`SELECT leaf_hash FROM audit_events WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index`, [
@@ -248,7 +248,6 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
       for (const r of rows) each(r.leaf_hash);
       at += rows.length;
     }
-    return at - from;
   }
 
   private cachedCheckpoint?: { at: number; value: Promise<Checkpoint | null> };
@@ -298,17 +297,16 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
    */
   async inclusion(index: number, treeSize: number) {
     if ((await this.sealedSize()) < treeSize) return null;
-    const root = (start: number, end: number) => this.subtrees.rangeRoot(start, end);
     const [leaf] = await this.leafHashes(index + 1, undefined, index);
     if (!leaf) return null;
-    const proof = await inclusionProofWith(index, treeSize, root);
+    const proof = await this.subtrees.inclusionProof(index, treeSize);
     const cp = (await this.dataSource.query(`SELECT * FROM audit_checkpoints WHERE tree_size = $1`, [treeSize])) as CheckpointRow[];
     return {
       leafIndex: index,
       treeSize,
       leafHash: leaf.toString('base64'),
       proof: proof.map((h) => h.toString('base64')),
-      rootHash: (await root(0, treeSize)).toString('base64'),
+      rootHash: (await this.subtrees.rangeRoot(0, treeSize)).toString('base64'),
       checkpoint: cp[0] ? toCheckpoint(cp[0]) : null,
     };
   }
@@ -316,16 +314,14 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
   /** The consistency proof between two tree sizes, from the subtree cache (see inclusion). */
   async consistency(from: number, to: number) {
     if ((await this.sealedSize()) < to) return null;
-    const root = (start: number, end: number) => this.subtrees.rangeRoot(start, end);
     return {
       from,
       to,
-      proof: (await consistencyProofWith(from, to, root)).map((h) => h.toString('base64')),
-      fromRoot: (await root(0, from)).toString('base64'),
-      toRoot: (await root(0, to)).toString('base64'),
+      proof: (await this.subtrees.consistencyProof(from, to)).map((h) => h.toString('base64')),
+      fromRoot: (await this.subtrees.rangeRoot(0, from)).toString('base64'),
+      toRoot: (await this.subtrees.rangeRoot(0, to)).toString('base64'),
     };
   }
-
 
   /**
    * Recomputes every leaf from its event and every checkpoint from the leaves, in one consistent

@@ -12,7 +12,7 @@
 import type { ClientBase } from 'pg';
 import { canonicalJsonbText } from './jsonb-canonical';
 import { canonicalDetails } from './leaf';
-import { sha256, sha256Latin1 } from './merkle';
+import { sha256Latin1 } from './merkle';
 import { ChunkChecker, ChunkResult } from './verify-chunk';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
@@ -157,11 +157,7 @@ export class LeafRowReader {
     return this.buf.subarray(0, this.end);
   }
 
-  leafHash(at: number): Buffer {
-    return sha256(this.leafBytes(at));
-  }
-
-  /** The same digest as a latin1 string (what ChunkChecker compares and joins: cheaper to make). */
+  /** The leaf hash as a latin1 string (what ChunkChecker compares and joins: cheaper to make than a Buffer). */
   leafHashText(at: number): string {
     return sha256Latin1(this.leafBytes(at));
   }

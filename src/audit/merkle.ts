@@ -340,4 +340,9 @@ export class SubtreeCache {
   consistencyProof(m: number, n: number): Promise<Hash[]> {
     return consistencyProofWith(m, n, (a, b) => this.rangeRoot(a, b));
   }
+
+  /** PATH(m, D[0:n]) from the cached blocks. */
+  inclusionProof(m: number, n: number): Promise<Hash[]> {
+    return inclusionProofWith(m, n, (a, b) => this.rangeRoot(a, b));
+  }
 }
