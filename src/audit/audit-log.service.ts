@@ -376,7 +376,17 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     const count = Math.max(1, Math.min(availableParallelism(), 4, chunks.length));
     const ts = __filename.endsWith('.ts');
     const file = join(__dirname, ts ? 'verify-worker.ts' : 'verify-worker.js');
-    const workers = Array.from({ length: count }, () => new Worker(file, { workerData: { role: 'audit-verify', url: this.config.databaseUrl, snapshot }, execArgv: ts ? ['-r', 'ts-node/register/transpile-only'] : [] }));
+    const workers = Array.from(
+      { length: count },
+      () =>
+        new Worker(file, {
+          workerData: { role: 'audit-verify', url: this.config.databaseUrl, snapshot },
+          execArgv: ts ? ['-r', 'ts-node/register/transpile-only'] : [],
+          // Every row makes short-lived garbage (pg's message buffers, digests as strings): a young
+          // generation larger than a worker's default scavenges less often.
+          resourceLimits: { maxYoungGenerationSizeMb: VERIFY_WORKER_YOUNG_MB },
+        }),
+    );
     const done = new Map<number, ChunkResult>();
     let nextTask = 0;
     let nextResult = 0;
@@ -444,6 +454,9 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     return out;
   }
 }
+
+/** The young generation of a verification worker, in MB (see verifyInWorkers). */
+const VERIFY_WORKER_YOUNG_MB = 48;
 
 /** Buffers come back from a worker as plain Uint8Arrays. */
 function reviveChunk(r: ChunkResult): ChunkResult {

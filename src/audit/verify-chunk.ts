@@ -42,10 +42,10 @@ const SHIFT_WINDOW = 64;
  */
 export type HashText = string;
 
-/** Whether a stored digest (Buffer) is this one. */
-function sameDigest(h: HashText, stored: Buffer): boolean {
-  if (stored.length !== 32 || h.length !== 32) return false;
-  for (let i = 0; i < 32; i++) if (h.charCodeAt(i) !== stored[i]) return false;
+/** Whether the 32 bytes of `stored` from `at` are this digest (a stored hash of another length never is). */
+function sameDigest(h: HashText, stored: Uint8Array, at: number): boolean {
+  if (stored.length - at < 32 || h.length !== 32) return false;
+  for (let i = 0; i < 32; i++) if (h.charCodeAt(i) !== stored[at + i]) return false;
   return true;
 }
 
@@ -129,10 +129,12 @@ export class ChunkChecker {
   }
 
   /**
-   * One leaf: its stored index and hash, and its hash recomputed as if sealed at a given index
-   * (called synchronously, only within this call). Answers false once the chunk has failed.
+   * One leaf: its stored index and hash (the 32 bytes of `stored` from `storedAt`, so that a reader
+   * can pass the bytes it read the row into instead of a copy; null when there is none), and its
+   * hash recomputed as if sealed at a given index (called synchronously, only within this call).
+   * Answers false once the chunk has failed.
    */
-  add(index: number, stored: Buffer | null, hashAt: (at: number) => HashText): boolean {
+  add(index: number, stored: Uint8Array | null, hashAt: (at: number) => HashText, storedAt = 0): boolean {
     if (this.failure) return false;
     const expected = this.start + this.range.size;
     if (index !== expected) {
@@ -140,12 +142,12 @@ export class ChunkChecker {
       return false;
     }
     const h = hashAt(index);
-    if (!stored || !sameDigest(h, stored)) {
+    if (!stored || !sameDigest(h, stored, storedAt)) {
       this.failure = { index, reason: `event at leaf ${index} does not match its sealed hash (changed, swapped or inserted)` };
       // An event whose stored hash is its hash at an earlier index was moved up: the events
       // before it, from that index on, were inserted (their own hashes may look right).
       for (let k = 1; stored && k <= SHIFT_WINDOW && index - k >= 0; k++) {
-        if (sameDigest(hashAt(index - k), stored)) {
+        if (sameDigest(hashAt(index - k), stored, storedAt)) {
           this.failure = {
             index: index - k,
             shiftedFrom: index - k,

@@ -5,18 +5,22 @@
  * CPU time of this process (main thread and worker threads) and of the PostgreSQL backends it used
  * (read from /proc, so PostgreSQL must run on this machine), and the load average.
  *
- *   node -r ts-node/register/transpile-only test/bench/verify-online.ts --database-url postgres://… [--runs 3] [--in-process]
+ *   node -r ts-node/register/transpile-only test/bench/verify-online.ts --database-url postgres://… [--runs 3] [--in-process] [--data-dir DIR]
  *
- * It only reads. A log without checkpoints is still hashed to the end (the answer then says that
- * no checkpoint covers the leaves).
+ * It only reads. With --data-dir (the service's DATA_DIR, e.g. the bench's kept scratch/data) it
+ * checks the checkpoints with that service's own key, as the route does; without it, with a
+ * throwaway key, so the checkpoints fail at the first (a log without checkpoints is still hashed
+ * to the end: the answer then says that no checkpoint covers the leaves).
  */
 import 'reflect-metadata';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
 import { DataSource } from 'typeorm';
+import { loadConfig } from '../../config/configuration';
 
 const argv = process.argv.slice(2);
 const arg = (name: string) => {
@@ -26,6 +30,7 @@ const arg = (name: string) => {
 const url = arg('--database-url') ?? process.env.DATABASE_URL;
 const runs = Number(arg('--runs') ?? 3);
 const parallel = !argv.includes('--in-process');
+const dataDir = arg('--data-dir');
 
 function cpuMs(pid: number): number {
   try {
@@ -42,9 +47,19 @@ async function main(): Promise<void> {
   const { AuditLogService } = require(join(__dirname, '..', '..', 'dist', 'src', 'audit', 'audit-log.service')) as typeof import('../../src/audit/audit-log.service');
   const ds = new DataSource({ type: 'postgres', url });
   await ds.initialize();
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const config = { databaseUrl: url, auditLogOrigin: 'bench.example/log', auditSealIntervalMs: 3_600_000 };
-  const svc = new AuditLogService(config as never, ds, { checkpoint: { kid: 'bench', publicKey, privateKey } } as never);
+  let checkpoint: { kid: string; publicKey: KeyObject; privateKey: KeyObject };
+  if (dataDir) {
+    const privateKey = createPrivateKey(readFileSync(join(dataDir, 'keys', 'checkpoint-ed25519.pem')));
+    const publicKey = createPublicKey(privateKey);
+    checkpoint = { kid: await calculateJwkThumbprint(await exportJWK(publicKey), 'sha256'), publicKey, privateKey };
+  } else {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    checkpoint = { kid: 'bench', publicKey, privateKey };
+  }
+  // The origin the bench's service used (its default) when checking against its data directory.
+  const origin = dataDir ? (process.env.AUDIT_LOG_ORIGIN ?? loadConfig({ DATA_DIR: dataDir }).auditLogOrigin) : 'bench.example/log';
+  const config = { databaseUrl: url, auditLogOrigin: origin, auditSealIntervalMs: 3_600_000 };
+  const svc = new AuditLogService(config as never, ds, { checkpoint } as never);
   const monitor = new Client({ connectionString: url });
   await monitor.connect();
   for (let run = 1; run <= runs; run++) {
