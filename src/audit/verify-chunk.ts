@@ -62,10 +62,14 @@ function nodeHashText(left: HashText, right: HashText): HashText {
   return sha256Latin1(nodeInput);
 }
 
-/** CompactRange (merkle.ts) over latin1 digests: the perfect subtrees of the leaves appended, biggest first. */
+/**
+ * CompactRange (merkle.ts) over latin1 digests: the perfect subtrees of the leaves appended, biggest
+ * first. Their sizes are the binary digits of the count, so only the hashes are kept, on a stack
+ * that never shrinks (push and pop on arrays cost more than the hashing on Node 20).
+ */
 class TextRange {
-  private readonly sizes: number[] = [];
   private readonly hashes: HashText[] = [];
+  private top = 0;
   private count = 0;
 
   get size(): number {
@@ -73,20 +77,24 @@ class TextRange {
   }
 
   append(leaf: HashText): void {
-    let size = 1;
     let hash = leaf;
-    while (this.sizes.length && this.sizes[this.sizes.length - 1] === size) {
-      this.sizes.pop();
-      hash = nodeHashText(this.hashes.pop()!, hash);
-      size *= 2;
-    }
-    this.sizes.push(size);
-    this.hashes.push(hash);
+    // One merge per trailing 1 bit of the count (arithmetic: counts may pass 2^31).
+    for (let c = this.count; c % 2 === 1; c = (c - 1) / 2) hash = nodeHashText(this.hashes[--this.top]!, hash);
+    this.hashes[this.top++] = hash;
     this.count++;
   }
 
   nodes(): StackNode[] {
-    return this.sizes.map((size, i) => ({ size, hash: Buffer.from(this.hashes[i]!, 'latin1') }));
+    const out: StackNode[] = [];
+    let rest = this.count;
+    let top = 1;
+    while (top * 2 <= rest) top *= 2;
+    for (let size = top; rest > 0; size /= 2) {
+      if (rest < size) continue;
+      out.push({ size, hash: Buffer.from(this.hashes[out.length]!, 'latin1') });
+      rest -= size;
+    }
+    return out;
   }
 }
 
