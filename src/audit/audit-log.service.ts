@@ -456,7 +456,7 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
 }
 
 /** The young generation of a verification worker, in MB (see verifyInWorkers). */
-const VERIFY_WORKER_YOUNG_MB = 48;
+const VERIFY_WORKER_YOUNG_MB = 128;
 
 /** Buffers come back from a worker as plain Uint8Arrays. */
 function reviveChunk(r: ChunkResult): ChunkResult {
