@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CompactRange, sha256, sha256Latin1 } from './merkle';
-import { ChunkChecker } from './verify-chunk';
+import { hashLeafEvent, LeafRow, toLeafEvent } from './leaf';
+import { ChunkChecker, rowSource, verifyChunk } from './verify-chunk';
 
 /** Leaves whose "event" at index i hashes to sha256(seed ‖ i): what the checker recomputes. */
 function leafAt(seed: Buffer, at: number): Buffer {
@@ -59,5 +60,40 @@ describe('ChunkChecker (latin1 digests)', () => {
     expect(shifted.add(5, sha256(leafAt(seed, 5 + 1000)), inserted)).toBe(true);
     expect(shifted.add(6, sha256(leafAt(seed, 4)), hashAt)).toBe(false);
     expect(shifted.result().failure).toMatchObject({ index: 4, shiftedFrom: 4 });
+  });
+
+  it('reads a stored hash at an offset, and takes a row whose stored hash is not 32 bytes as changed', () => {
+    const seed = randomBytes(16);
+    const hashAt = (at: number) => sha256Latin1(leafAt(seed, at));
+    const checker = new ChunkChecker(0, 3, []);
+    for (let i = 0; i < 3; i++) {
+      const row = Buffer.concat([randomBytes(7), sha256(leafAt(seed, i)), randomBytes(5)]);
+      expect(checker.add(i, row, hashAt, 7)).toBe(true);
+    }
+    expect(checker.result().count).toBe(3);
+
+    const row: LeafRow = {
+      id: '7',
+      occurred_at: '2026-11-30T12:00:00.000000Z',
+      actor_type: 'user',
+      actor_id: 'u1',
+      organization_id: null,
+      action: 'audit.verify',
+      resource_type: 'audit',
+      resource_id: null,
+      record_id: null,
+      outcome: 'success',
+      reason_code: null,
+      request_id: null,
+      source_ip: null,
+      details: null,
+      leaf_index: '0',
+      leaf_hash: null,
+    };
+    const good = hashLeafEvent(toLeafEvent(row, 0));
+    expect(verifyChunk(rowSource([{ ...row, leaf_hash: good }]), 0, 1, []).failure).toBeUndefined();
+    // The right 32 bytes with one more after them are not the stored hash.
+    const longer = Buffer.concat([good, Buffer.from([0])]);
+    expect(verifyChunk(rowSource([{ ...row, leaf_hash: longer }]), 0, 1, []).failure).toMatchObject({ index: 0 });
   });
 });

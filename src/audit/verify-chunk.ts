@@ -111,7 +111,8 @@ export function rowSource(rows: LeafRow[]): LeafSource {
   return {
     length: rows.length,
     index: (i) => Number(rows[i]!.leaf_index),
-    stored: (i) => rows[i]!.leaf_hash,
+    // A stored hash of any other length than 32 bytes is none (ChunkChecker reads 32 bytes).
+    stored: (i) => (rows[i]!.leaf_hash?.length === 32 ? rows[i]!.leaf_hash : null),
     hashAt: (i, at) => hashLeafEvent(toLeafEvent(rows[i]!, at)).toString('latin1'),
   };
 }
@@ -141,7 +142,8 @@ export class ChunkChecker {
 
   /**
    * One leaf: its stored index and hash (the 32 bytes of `stored` from `storedAt`, so that a reader
-   * can pass the bytes it read the row into instead of a copy; null when there is none), and its
+   * can pass the bytes it read the row into instead of a copy; null when there is none or when the
+   * stored value is not 32 bytes long: only the caller knows that length), and its
    * hash recomputed as if sealed at a given index (called synchronously, only within this call).
    * Answers false once the chunk has failed.
    */
