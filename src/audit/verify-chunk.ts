@@ -87,9 +87,9 @@ class TextRange {
   nodes(): StackNode[] {
     const out: StackNode[] = [];
     let rest = this.count;
-    let top = 1;
-    while (top * 2 <= rest) top *= 2;
-    for (let size = top; rest > 0; size /= 2) {
+    let biggest = 1;
+    while (biggest * 2 <= rest) biggest *= 2;
+    for (let size = biggest; rest > 0; size /= 2) {
       if (rest < size) continue;
       out.push({ size, hash: Buffer.from(this.hashes[out.length]!, 'latin1') });
       rest -= size;

@@ -13,14 +13,14 @@
  * to the end: the answer then says that no checkpoint covers the leaves).
  */
 import 'reflect-metadata';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { calculateJwkThumbprint, exportJWK } from 'jose';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../config/configuration';
+import { KeysService } from '../../src/auth/keys.service';
 
 const argv = process.argv.slice(2);
 const arg = (name: string) => {
@@ -47,19 +47,23 @@ async function main(): Promise<void> {
   const { AuditLogService } = require(join(__dirname, '..', '..', 'dist', 'src', 'audit', 'audit-log.service')) as typeof import('../../src/audit/audit-log.service');
   const ds = new DataSource({ type: 'postgres', url });
   await ds.initialize();
-  let checkpoint: { kid: string; publicKey: KeyObject; privateKey: KeyObject };
+  let keys: unknown;
+  let origin = 'bench.example/log';
   if (dataDir) {
-    const privateKey = createPrivateKey(readFileSync(join(dataDir, 'keys', 'checkpoint-ed25519.pem')));
-    const publicKey = createPublicKey(privateKey);
-    checkpoint = { kid: await calculateJwkThumbprint(await exportJWK(publicKey), 'sha256'), publicKey, privateKey };
+    // The service's own key and origin, read as the service reads them (KeysService would make a
+    // new key where there is none: refuse a folder that is not a service's data directory).
+    if (!existsSync(join(dataDir, 'keys', 'checkpoint-ed25519.pem'))) throw new Error(`--data-dir ${dataDir}: no keys/checkpoint-ed25519.pem`);
+    const serviceConfig = loadConfig({ DATA_DIR: dataDir, ...(process.env.AUDIT_LOG_ORIGIN ? { AUDIT_LOG_ORIGIN: process.env.AUDIT_LOG_ORIGIN } : {}) });
+    const service = new KeysService(serviceConfig);
+    await service.onModuleInit();
+    keys = service;
+    origin = serviceConfig.auditLogOrigin;
   } else {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    checkpoint = { kid: 'bench', publicKey, privateKey };
+    keys = { checkpoint: { kid: 'bench', publicKey, privateKey } };
   }
-  // The origin the bench's service used (its default) when checking against its data directory.
-  const origin = dataDir ? (process.env.AUDIT_LOG_ORIGIN ?? loadConfig({ DATA_DIR: dataDir }).auditLogOrigin) : 'bench.example/log';
   const config = { databaseUrl: url, auditLogOrigin: origin, auditSealIntervalMs: 3_600_000 };
-  const svc = new AuditLogService(config as never, ds, { checkpoint } as never);
+  const svc = new AuditLogService(config as never, ds, keys as never);
   const monitor = new Client({ connectionString: url });
   await monitor.connect();
   for (let run = 1; run <= runs; run++) {
