@@ -176,4 +176,107 @@ describe('leaf JSON written from binary COPY rows', () => {
     expect(result.failure?.index).toBe(3);
     expect(result.count).toBe(3);
   });
+
+  describe('reading the rows off the socket', () => {
+    /** n events, some with a `details` far larger than a socket read, sealed with their hashes. */
+    async function seed(n: number): Promise<LeafRow[]> {
+      await db.query('TRUNCATE audit_events');
+      await db.query(
+        `INSERT INTO audit_events (occurred_at, actor_type, action, resource_type, outcome, details, leaf_index)
+         SELECT now() - make_interval(secs => i), 'user', 'a' || i, 'y', 'success',
+                CASE WHEN i % 97 = 5 THEN jsonb_build_object('big', repeat('é' || i, 20000)) ELSE jsonb_build_object('i', i) END, i
+         FROM generate_series(0, $1::int - 1) i`,
+        [n],
+      );
+      const rows = (await db.query<LeafRow>(`SELECT ${LEAF_COLUMNS} FROM audit_events a ORDER BY a.leaf_index`)).rows;
+      await db.query(
+        `UPDATE audit_events a SET leaf_hash = h.hash FROM unnest($1::bigint[], $2::bytea[]) AS h(i, hash) WHERE a.leaf_index = h.i`,
+        [rows.map((r) => String(r.leaf_index)), rows.map((r) => hashLeafEvent(toLeafEvent(r, Number(r.leaf_index))))],
+      );
+      return rows;
+    }
+
+    /** Makes the client's socket deliver what it reads in pieces of 1 to `max` bytes (every split a real socket could make). */
+    function splitReads(client: Client, max: number, seed: number): { pieces: number; bytes: number; restore(): void } {
+      const stream = (client as unknown as { connection: { stream: NodeJS.EventEmitter } }).connection.stream;
+      const emit = stream.emit;
+      let x = seed;
+      const out = { pieces: 0, bytes: 0, restore: () => void (stream.emit = emit) };
+      stream.emit = function (this: NodeJS.EventEmitter, event: string | symbol, ...args: unknown[]) {
+        if (event !== 'data') return emit.call(this, event, ...args);
+        const buf = args[0] as Buffer;
+        out.bytes += buf.length;
+        for (let at = 0; at < buf.length; ) {
+          x = (x * 1103515245 + 12345) % 2 ** 31;
+          const n = 1 + (x % max);
+          emit.call(this, 'data', buf.subarray(at, at + n));
+          out.pieces++;
+          at += n;
+        }
+        return true;
+      } as typeof stream.emit;
+      return out;
+    }
+
+    it('reads every row, whatever the socket reads split, and hands the connection back', async () => {
+      const rows = await seed(300);
+      for (const [max, seed_] of [
+        [1, 1],
+        [7, 2],
+        [300, 3],
+        [70_000, 4],
+      ] as const) {
+        const split = splitReads(db, max, seed_);
+        try {
+          const seen: string[] = [];
+          await copyLeafRows(db, copyLeavesSql(0, 300), (r) => seen.push(r.leafBytes(r.index).toString('utf8')));
+          expect(seen).toEqual(rows.map((row) => `\u0000${canonicalLeafJson(toLeafEvent(row, Number(row.leaf_index)))}`));
+          const { result, rows: n } = await checkLeavesByCopy(db, 0, 300, [300]);
+          expect(n).toBe(300);
+          expect(result.failure).toBeUndefined();
+          // node-postgres has its socket back: plain queries work, in the same read pieces
+          expect((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM audit_events')).rows[0]!.n).toBe('300');
+          // the socket's reads really went through the splitting (about 800 kB)
+          expect(split.bytes).toBeGreaterThan(500_000);
+          expect(split.pieces).toBeGreaterThanOrEqual(split.bytes / max);
+        } finally {
+          split.restore();
+        }
+      }
+    }, 60_000);
+
+    it('rejects with the server\'s error when the COPY fails part-way, and the connection still works', async () => {
+      await seed(200);
+      const split = splitReads(db, 50, 9);
+      try {
+        const seen: number[] = [];
+        // Fails as it writes its 151st row, after 150 rows (and the header) went out: a plain scan
+        // (no sort, which would compute every row first) whose details fail from the 151st on.
+        await db.query('CREATE TEMP SEQUENCE IF NOT EXISTS copy_rows');
+        await db.query(`SELECT setval('copy_rows', 1, false)`);
+        const failing = copyLeavesSql(0, 200)
+          .replace(' ORDER BY a.leaf_index', '')
+          .replace('a.details::text', `CASE WHEN nextval('copy_rows') <= 150 THEN a.details::text ELSE (1 / (a.leaf_index - a.leaf_index))::text END`);
+        expect(failing).not.toContain('ORDER BY');
+        await expect(copyLeafRows(db, failing, (r) => seen.push(r.index))).rejects.toThrow(/division by zero/);
+        expect(seen).toHaveLength(150);
+        expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
+        expect(split.pieces).toBeGreaterThan(100);
+      } finally {
+        split.restore();
+      }
+    });
+
+    it('rejects with the reader\'s error, reads the rest of the COPY off the socket, and the connection still works', async () => {
+      await seed(200);
+      let calls = 0;
+      await expect(
+        copyLeafRows(db, copyLeavesSql(0, 200), () => {
+          if (++calls === 10) throw new Error('stop here');
+        }),
+      ).rejects.toThrow('stop here');
+      expect(calls).toBe(10);
+      expect((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM audit_events')).rows[0]!.n).toBe('200');
+    });
+  });
 });
