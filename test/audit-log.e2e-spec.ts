@@ -139,6 +139,8 @@ describe('tampering is found by POST /audit/verify and by the offline verifier',
     const online = (await t.http.post(`${API}/audit/verify`).set(bearer(auditor)).expect(200)).body;
     // Large logs are verified in worker threads (one connection each, in one exported snapshot): the same answer.
     expect(await t.app.get(AuditLogService).verify({ parallel: true })).toEqual(online);
+    // …and in chunks of 4 leaves: many chunk boundaries, two chunks in flight per worker, joined in order.
+    expect(await t.app.get(AuditLogService).verify({ parallel: true, chunk: 4 })).toEqual(online);
     const off = await offline(t, auditor);
     return { online, off };
   }

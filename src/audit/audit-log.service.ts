@@ -329,7 +329,10 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
    * held outside (witnesses, receipts' notes) is no larger than the log and consistent with it,
    * and that enough witnesses cosigned. Answers the first failure.
    */
-  async verify(opts: { notes?: ExternalCheckpoint[]; parallel?: boolean } = {}): Promise<VerifyReport> {
+  async verify(opts: { notes?: ExternalCheckpoint[]; parallel?: boolean; chunk?: number } = {}): Promise<VerifyReport> {
+    // `chunk` (a power of two; tests use small ones to cross many chunk boundaries on a small log).
+    const chunk = opts.chunk ?? CHUNK;
+    if (!(Number.isSafeInteger(chunk) && chunk > 0 && (chunk & (chunk - 1)) === 0)) throw new RangeError('chunk must be a power of two');
     const evidence = this.witnessSource ? await this.witnessSource.evidence() : undefined;
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
@@ -347,8 +350,8 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
       const probes = verifier.probeSizes();
       const [{ n }] = (await runner.query(`SELECT coalesce(max(leaf_index) + 1, 0)::bigint::text AS n FROM audit_events`)) as [{ n: string }];
       const sealed = Number(n);
-      const chunks = Array.from({ length: Math.ceil(sealed / CHUNK) }, (_, i) => ({ start: i * CHUNK, end: (i + 1) * CHUNK, probes }));
-      if (opts.parallel ?? sealed > CHUNK) {
+      const chunks = Array.from({ length: Math.ceil(sealed / chunk) }, (_, i) => ({ start: i * chunk, end: (i + 1) * chunk, probes }));
+      if (opts.parallel ?? sealed > chunk) {
         const [{ snapshot }] = (await runner.query('SELECT pg_export_snapshot() AS snapshot')) as [{ snapshot: string }];
         const failure = await this.verifyInWorkers(chunks, snapshot, verifier);
         if (failure) return failure;
@@ -382,8 +385,8 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
         new Worker(file, {
           workerData: { role: 'audit-verify', url: this.config.databaseUrl, snapshot },
           execArgv: ts ? ['-r', 'ts-node/register/transpile-only'] : [],
-          // Every row makes short-lived garbage (pg's message buffers, digests as strings): a young
-          // generation larger than a worker's default scavenges less often.
+          // Every row makes short-lived garbage (digests as strings, the odd JS value of a `details`):
+          // a young generation larger than a worker's default scavenges less often.
           resourceLimits: { maxYoungGenerationSizeMb: VERIFY_WORKER_YOUNG_MB },
         }),
     );
@@ -395,17 +398,17 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
       await new Promise<void>((resolve, reject) => {
         let active = 0;
         const feed = (w: Worker) => {
-          if (failure || nextTask >= chunks.length) {
-            if (active === 0) resolve();
-            return;
-          }
+          if (failure || nextTask >= chunks.length) return;
           active++;
           w.postMessage(chunks[nextTask++]);
         };
+        const finished = () => {
+          if (active === 0 && (failure || nextTask >= chunks.length)) resolve();
+        };
         const drain = async () => {
-          while (!failure && done.has(nextResult)) {
-            const r = done.get(nextResult)!;
-            done.delete(nextResult);
+          while (!failure && nextResult < chunks.length && done.has(chunks[nextResult]!.start)) {
+            const r = done.get(chunks[nextResult]!.start)!;
+            done.delete(chunks[nextResult]!.start);
             nextResult++;
             failure = await verifier.addChunk(r);
           }
@@ -414,12 +417,19 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
         for (const w of workers) {
           w.on('error', reject);
           w.on('message', (m: { ready?: boolean; ok?: boolean; result?: ChunkResult; error?: string }) => {
-            if (m.ready) return feed(w);
+            if (m.ready) {
+              // Two chunks each: the second is queued on the worker's connection, so no worker waits
+              // for this thread (busy with checkpoint signatures) between chunks.
+              feed(w);
+              feed(w);
+              return finished();
+            }
             if (!m.ok) return reject(new Error(m.error ?? 'verify worker failed'));
             active--;
             const r = reviveChunk(m.result!);
-            done.set(r.start / CHUNK, r);
-            draining = draining.then(drain).then(() => feed(w), reject);
+            done.set(r.start, r);
+            feed(w);
+            draining = draining.then(drain).then(finished, reject);
           });
         }
       });
@@ -520,10 +530,11 @@ export class LogVerifier {
       const f = result.failure;
       if (this.pending) {
         const p = this.pending;
-        if (f.shiftedFrom !== undefined && f.shiftedFrom >= p.from && f.shiftedFrom < p.upto) return { ...this.fail(f.index, f.reason), badCheckpoint: p.report.badCheckpoint };
+        if (f.shiftedFrom !== undefined && f.shiftedFrom >= p.from && f.shiftedFrom < p.upto) return { ...this.fail(f.index, f.reason, result.start + result.count), badCheckpoint: p.report.badCheckpoint };
         return p.report;
       }
-      return this.fail(f.index, f.reason);
+      // The leaves of this chunk before the bad one were checked too (whatever the chunk size).
+      return this.fail(f.index, f.reason, result.start + result.count);
     }
     for (const n of result.end) this.range.appendNode(n.size, n.hash);
     if (this.pending && this.range.size >= this.pending.deadline) return this.pending.report;
@@ -538,15 +549,15 @@ export class LogVerifier {
       if (root.toString('base64') !== cp.rootHash) {
         // Wait a few leaves: an event moved up by an insertion names the exact index.
         this.pending = {
-          report: { ...this.fail(prev, `checkpoint ${cp.treeSize}: the root of the log does not match; the first bad leaf is at or after ${prev}`), badCheckpoint: cp.treeSize },
+          report: { ...this.fail(prev, `checkpoint ${cp.treeSize}: the root of the log does not match; the first bad leaf is at or after ${prev}`, size), badCheckpoint: cp.treeSize },
           from: prev,
           upto: cp.treeSize,
           deadline: cp.treeSize + 64,
         };
         return null;
       }
-      if (!(await this.signatureOk(cp))) return { ...this.fail(prev, `checkpoint ${cp.treeSize}: the signature does not verify`), badCheckpoint: cp.treeSize };
-      if (!this.noteOk(cp)) return { ...this.fail(prev, `checkpoint ${cp.treeSize}: its signed note does not verify or does not match`), badCheckpoint: cp.treeSize };
+      if (!(await this.signatureOk(cp))) return { ...this.fail(prev, `checkpoint ${cp.treeSize}: the signature does not verify`, size), badCheckpoint: cp.treeSize };
+      if (!this.noteOk(cp)) return { ...this.fail(prev, `checkpoint ${cp.treeSize}: its signed note does not verify or does not match`, size), badCheckpoint: cp.treeSize };
       this.verified++;
       this.cpIndex++;
     }
@@ -602,7 +613,8 @@ export class LogVerifier {
     return report;
   }
 
-  private fail(index: number, reason: string): VerifyReport {
-    return { ok: false, treeSize: this.range.size, checkpointsVerified: this.verified, firstBadIndex: index, reason };
+  /** A failure; `checked`: the leaves checked up to it (the same whatever the chunks). */
+  private fail(index: number, reason: string, checked = this.range.size): VerifyReport {
+    return { ok: false, treeSize: checked, checkpointsVerified: this.verified, firstBadIndex: index, reason };
   }
 }

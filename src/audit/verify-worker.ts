@@ -1,8 +1,9 @@
 /**
  * A worker thread of POST /audit/verify: on its own connection, inside the snapshot the main
- * thread exported, it streams whole chunks of leaves with COPY (checkLeavesByCopy: the leaf bytes
- * are built by PostgreSQL and hashed as they arrive) and checks them with a ChunkChecker. The main
- * thread joins the results in order.
+ * thread exported, it streams whole chunks of leaves with binary COPY (checkLeavesByCopy: each
+ * leaf's canonical bytes are written from the row's fields and hashed as they arrive) and checks
+ * them with a ChunkChecker. Chunks it is sent while one runs wait on its connection's queue. The
+ * main thread joins the results in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client } from 'pg';

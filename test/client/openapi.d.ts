@@ -1231,7 +1231,7 @@ export interface components {
         };
         VerifyReportDto: {
             ok: boolean;
-            /** @description Leaves checked. */
+            /** @description Leaves checked: every sealed leaf when ok; otherwise those checked before the failure (up to the bad leaf, or the size of the checkpoint that failed). */
             treeSize: number;
             checkpointsVerified: number;
             /** @description When not ok: the first leaf that fails. */

@@ -162,7 +162,7 @@ export class VerifyReportDto {
   @ApiProperty()
   ok: boolean;
 
-  @ApiProperty({ type: 'integer', description: 'Leaves checked.' })
+  @ApiProperty({ type: 'integer', description: 'Leaves checked: every sealed leaf when ok; otherwise those checked before the failure (up to the bad leaf, or the size of the checkpoint that failed).' })
   treeSize: number;
 
   @ApiProperty({ type: 'integer' })
