@@ -145,6 +145,20 @@ describe('tampering is found by POST /audit/verify and by the offline verifier',
     return { online, off };
   }
 
+  it('forgets the subtrees cached for proofs when it finds tampering, and only then', async () => {
+    const log = t.app.get(AuditLogService);
+    const reset = jest.spyOn(log.subtrees, 'reset');
+    try {
+      expect(await log.verify()).toMatchObject({ ok: true });
+      expect(reset).not.toHaveBeenCalled();
+      await t.db.query(`UPDATE audit_events SET outcome = 'denied' WHERE leaf_index = 5`);
+      expect(await log.verify()).toMatchObject({ ok: false, firstBadIndex: 5 });
+      expect(reset).toHaveBeenCalledTimes(1);
+    } finally {
+      reset.mockRestore();
+    }
+  });
+
   it('finds one changed field of an old event', async () => {
     await t.db.query(`UPDATE audit_events SET outcome = 'denied' WHERE leaf_index = 5`);
     const { online, off } = await bothReport();

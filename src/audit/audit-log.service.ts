@@ -330,6 +330,14 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
    * and that enough witnesses cosigned. Answers the first failure.
    */
   async verify(opts: { notes?: ExternalCheckpoint[]; parallel?: boolean; chunk?: number } = {}): Promise<VerifyReport> {
+    const report = await this.verifyOnce(opts);
+    // The stored leaves or checkpoints are not what was sealed: the proofs' cached subtrees, read
+    // from them earlier, are no evidence either (as after a witness refused a checkpoint).
+    if (report.firstBadIndex !== undefined || report.badCheckpoint !== undefined) this.subtrees.reset();
+    return report;
+  }
+
+  private async verifyOnce(opts: { notes?: ExternalCheckpoint[]; parallel?: boolean; chunk?: number }): Promise<VerifyReport> {
     // `chunk` (a power of two; tests use small ones to cross many chunk boundaries on a small log).
     const chunk = opts.chunk ?? CHUNK;
     if (!(Number.isSafeInteger(chunk) && chunk > 0 && (chunk & (chunk - 1)) === 0)) throw new RangeError('chunk must be a power of two');
