@@ -11,6 +11,7 @@
  * bench-results/bench.json (bench-quick.json with --quick).
  */
 import { measureCryptoCost } from './support/crypto-cost';
+import { describeSpeed, machineSpeed } from './support/machine';
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -677,6 +678,9 @@ async function main() {
   // ---- verify
   log('POST /api/v1/audit/verify over the whole log');
   await sleep(1500);
+  // How fast this machine hashes right now: the verification is mostly SHA-256 (support/machine.ts).
+  const speedBeforeVerify = machineSpeed();
+  log(`  before it, ${describeSpeed(speedBeforeVerify)}`);
   const verifySampler = new RssSampler(() => svc.pid);
   verifySampler.start();
   const verifyCpuBefore = cpuNow(svc.pid);
@@ -695,6 +699,7 @@ async function main() {
     checkpointsVerified: Number(vres.body?.checkpointsVerified ?? 0),
     ms: Math.round(verifyMs),
     eventsPerSecond: Math.round(Number(vres.body?.treeSize ?? 0) / (verifyMs / 1000)),
+    machineBefore: speedBeforeVerify,
     peakRssMb: Math.round(verifySampler.stop() / 1024),
     /** CPU time of the whole verification (service process with its worker threads; its PostgreSQL), in ms. */
     cpuMs: {
@@ -813,7 +818,7 @@ async function main() {
     `audit sealing:              ${sealing.eventsInserted.toLocaleString()} events inserted in ${fmtMs(sealing.insertMs)}; all sealed ${fmtMs(sealing.firstInsertToAllSealedMs)} after the first insert (${fmtMs(sealing.insertedToAllSealedMs)} after the last) ≈ ${sealing.sealedEventsPerSecond.toLocaleString()} events/s; ${sealing.checkpoints} checkpoints`,
     `restart with ${sealing.treeSize.toLocaleString()} events:  stop ${fmtMs(restart.stopMs)} (exit ${restart.exitCode}), ready ${fmtMs(restart.readyMs)}`,
     `sealed record per disclosure: unwrap + open ${cryptoCost.columns} columns p50 ${cryptoCost.openMicros.p50} µs, p99 ${cryptoCost.openMicros.p99} µs (mean ${cryptoCost.openMicros.mean} µs; ${cryptoCost.iterations.toLocaleString()} runs); seal on write ${cryptoCost.sealMicrosMean} µs; blind index ${cryptoCost.blindIndexMicrosMean} µs`,
-    `POST /audit/verify:         ${verify.status} ok=${verify.ok}, ${verify.treeSize.toLocaleString()} events in ${fmtMs(verify.ms)} = ${verify.eventsPerSecond.toLocaleString()} events/s, peak RSS ${verify.peakRssMb} MB, CPU service ${fmtMs(verify.cpuMs.service)} + PostgreSQL ${fmtMs(verify.cpuMs.postgres)}`,
+    `POST /audit/verify:         ${verify.status} ok=${verify.ok}, ${verify.treeSize.toLocaleString()} events in ${fmtMs(verify.ms)} = ${verify.eventsPerSecond.toLocaleString()} events/s, peak RSS ${verify.peakRssMb} MB, CPU service ${fmtMs(verify.cpuMs.service)} + PostgreSQL ${fmtMs(verify.cpuMs.postgres)}; machine before it: ${describeSpeed(verify.machineBefore)}`,
     `export (NDJSON → /dev/null): ${exportRes.lines.toLocaleString()} events, ${exportRes.megabytes} MB in ${fmtMs(exportRes.ms)} = ${exportRes.eventsPerSecond.toLocaleString()} events/s; RSS ${exportRes.rssBeforeMb} MB before, peak ${exportRes.peakRssPolledMb} MB polled / ${exportRes.peakRssVmHwmMb ?? 'n/a'} MB VmHWM`,
     webhooks
       ? `webhook delivery lag:       ${webhooks.delivered}/${webhooks.decisions} decisions delivered and verified, event → receiver p50 ${webhooks.lagMs.p50} ms, p99 ${webhooks.lagMs.p99} ms (max ${webhooks.lagMs.max} ms; dispatcher every 500 ms; ${webhooks.duplicates} duplicates, ${webhooks.unverified} unverified)`

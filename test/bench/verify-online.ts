@@ -21,6 +21,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../config/configuration';
 import { KeysService } from '../../src/auth/keys.service';
+import { machineSpeed } from './support/machine';
 
 const argv = process.argv.slice(2);
 const arg = (name: string) => {
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     })();
     await new Promise((r) => setTimeout(r, 300));
     const load = loadavg()[0]!.toFixed(2);
+    const speed = machineSpeed();
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const report = await svc.verify({ parallel });
@@ -104,6 +106,8 @@ async function main(): Promise<void> {
         nodeCpuMs: Math.round((c.user + c.system) / 1000),
         postgresCpuMs: pg,
         load1m: Number(load),
+        sha256Leaf500NsBefore: speed.sha256Leaf500Ns,
+        sha256Node65NsBefore: speed.sha256Node65Ns,
       }),
     );
   }

@@ -15,6 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { describeSpeed, MachineSpeed, machineSpeed } from './support/machine';
 import { join } from 'node:path';
 import { generateExport, GeneratedExport } from './support/audit-export';
 import { fmtMs, log, now, removeDir, REPO_ROOT, scratchDir } from './support/util';
@@ -46,6 +47,8 @@ interface Run {
   peakRssMb: number;
   eventsPerSecond: number;
   loadAvg1mBefore: number;
+  /** How fast this machine hashed just before the run (support/machine.ts). */
+  speed: MachineSpeed;
 }
 
 /** The export for a size: from DIR/<size> when it is there, else written now. */
@@ -81,6 +84,7 @@ function runOnce(g: GeneratedExport, format: 'ndjson' | 'csv'): Run {
   const args = [VERIFIER, '--export', file, '--checkpoint', g.checkpoint, '--held', g.held, '--log-key', g.logKey, '--witness', g.witnessKey, '--stats'];
   if (WORKERS !== undefined) args.push('--workers', WORKERS);
   const loadAvg1mBefore = Math.round(loadavg()[0]! * 100) / 100;
+  const speed = machineSpeed();
   const t0 = now();
   const res = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
   const wallMs = now() - t0;
@@ -97,6 +101,7 @@ function runOnce(g: GeneratedExport, format: 'ndjson' | 'csv'): Run {
     peakRssMb: Number(stats[3]),
     eventsPerSecond: Math.round(g.events / (wallMs / 1000)),
     loadAvg1mBefore,
+    speed,
   };
 }
 
@@ -110,7 +115,7 @@ function main(): void {
         for (let i = 0; i < RUNS; i++) {
           const r = runOnce(g, format);
           runs.push(r);
-          log(`  ${format} ${size.toLocaleString()} events (${r.megabytes} MB): ${fmtMs(r.wallMs)} wall, peak RSS ${r.peakRssMb} MB, load ${r.loadAvg1mBefore}`);
+          log(`  ${format} ${size.toLocaleString()} events (${r.megabytes} MB): ${fmtMs(r.wallMs)} wall, peak RSS ${r.peakRssMb} MB, load ${r.loadAvg1mBefore}; before it, ${describeSpeed(r.speed)}`);
         }
       }
     }
@@ -122,11 +127,11 @@ function main(): void {
   const lines = [
     '',
     `standalone verifier, node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, workers ${WORKERS ?? 'default'}`,
-    'format  events        MB     wall (each run)                 peak RSS    load avg before',
+    'format  events        MB     wall (each run)                 peak RSS    load avg before   SHA-256 of 500 B before (ns)',
     ...SIZES.flatMap((size) =>
       (CSV ? ['ndjson', 'csv'] : ['ndjson']).map((format) => {
         const rs = runs.filter((r) => r.events === size && r.format === format);
-        return `${format.padEnd(7)} ${size.toLocaleString().padEnd(13)} ${String(rs[0]!.megabytes).padEnd(6)} ${rs.map((r) => fmtMs(r.wallMs)).join(', ').padEnd(31)} ${rs.map((r) => r.peakRssMb).join('/')} MB   ${rs.map((r) => r.loadAvg1mBefore).join(', ')}`;
+        return `${format.padEnd(7)} ${size.toLocaleString().padEnd(13)} ${String(rs[0]!.megabytes).padEnd(6)} ${rs.map((r) => fmtMs(r.wallMs)).join(', ').padEnd(31)} ${rs.map((r) => r.peakRssMb).join('/')} MB   ${rs.map((r) => r.loadAvg1mBefore).join(', ').padEnd(17)} ${rs.map((r) => r.speed.sha256Leaf500Ns).join(', ')}`;
       }),
     ),
   ];
