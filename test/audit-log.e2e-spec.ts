@@ -80,6 +80,37 @@ describe('tamper-evident audit log', () => {
     expect(await offline(t, auditor)).toMatchObject({ ok: true });
   });
 
+  it('runs verifications one at a time, lets two more wait, and asks a fourth to come back', async () => {
+    const log = t.app.get(AuditLogService);
+    // The real verification, watched: how many run at once.
+    const inner = log as unknown as { verifyOnce: (o: unknown) => Promise<unknown> };
+    const original = inner.verifyOnce.bind(log);
+    let running = 0;
+    let most = 0;
+    const spy = jest.spyOn(inner, 'verifyOnce').mockImplementation(async (o: unknown) => {
+      most = Math.max(most, ++running);
+      try {
+        return await original(o);
+      } finally {
+        running--;
+      }
+    });
+    try {
+      const three = [log.verify(), log.verify(), log.verify()];
+      await expect(log.verify()).rejects.toMatchObject({ status: 429, code: 'verification-busy' });
+      const busy = await t.http.post(`${API}/audit/verify`).set(bearer(auditor)).send({}).expect(429);
+      expect(busy.headers['retry-after']).toBe('30');
+      expect(busy.body.type).toMatch(/verification-busy$/);
+      for (const report of await Promise.all(three)) expect(report).toMatchObject({ ok: true });
+      expect(most).toBe(1);
+      expect(spy).toHaveBeenCalledTimes(3);
+      // the queue is free again
+      expect((await t.http.post(`${API}/audit/verify`).set(bearer(auditor)).send({}).expect(200)).body.ok).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('refuses UPDATE, DELETE and TRUNCATE of checkpoints and cosignatures', async () => {
     for (const sql of [
       'TRUNCATE audit_checkpoints',

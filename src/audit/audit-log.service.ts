@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig } from '../../config/configuration';
 import { KeysService } from '../auth/keys.service';
+import { DomainError } from '../common/domain-error';
 import { hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from './leaf';
 import { CompactRange, Hash, rootOf, SubtreeCache } from './merkle';
 import { checkpointText, ed25519Raw, ed25519Signer, NoteSigner, NoteVerifier, openNote, parseCheckpointText, parseNote, parseVerifierKey, SIG_ED25519, signNote, verifierKey } from './note';
@@ -330,12 +331,29 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
    * and that enough witnesses cosigned. Answers the first failure.
    */
   async verify(opts: { notes?: ExternalCheckpoint[]; parallel?: boolean; chunk?: number } = {}): Promise<VerifyReport> {
-    const report = await this.verifyOnce(opts);
-    // The stored leaves or checkpoints are not what was sealed: the proofs' cached subtrees, read
-    // from them earlier, are no evidence either (as after a witness refused a checkpoint).
-    if (report.firstBadIndex !== undefined || report.badCheckpoint !== undefined) this.subtrees.reset();
-    return report;
+    // One at a time per instance (each takes both cores and a connection per worker for seconds);
+    // a few more wait their turn, and beyond that the caller is asked to come back.
+    if (this.verifications >= VERIFY_AT_ONCE) throw new VerificationBusyError();
+    this.verifications++;
+    try {
+      const run = this.verifyTurn.then(() => this.verifyOnce(opts));
+      this.verifyTurn = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      const report = await run;
+      // The stored leaves or checkpoints are not what was sealed: the proofs' cached subtrees, read
+      // from them earlier, are no evidence either (as after a witness refused a checkpoint).
+      if (report.firstBadIndex !== undefined || report.badCheckpoint !== undefined) this.subtrees.reset();
+      return report;
+    } finally {
+      this.verifications--;
+    }
   }
+
+  /** Verifications running or waiting on this instance, and the end of the last one asked for. */
+  private verifications = 0;
+  private verifyTurn: Promise<void> = Promise.resolve();
 
   private async verifyOnce(opts: { notes?: ExternalCheckpoint[]; parallel?: boolean; chunk?: number }): Promise<VerifyReport> {
     // `chunk` (a power of two; tests use small ones to cross many chunk boundaries on a small log).
@@ -470,6 +488,19 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
       }
     }
     return out;
+  }
+}
+
+/** Verifications an instance takes at once: one running, the rest waiting their turn. */
+const VERIFY_AT_ONCE = 3;
+
+/** Asked to verify while VERIFY_AT_ONCE verifications are running or waiting. */
+export class VerificationBusyError extends DomainError {
+  readonly code = 'verification-busy';
+  readonly status = 429;
+  constructor() {
+    super(`${VERIFY_AT_ONCE} verifications of the audit log are running or waiting on this instance; retry after Retry-After seconds.`);
+    this.headers = { 'Retry-After': '30' };
   }
 }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Injectable, Param, PipeTransform, Post, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { Public } from '../auth/decorators';
 import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig } from '../../config/configuration';
@@ -153,6 +153,7 @@ export class AuditController {
   })
   @ApiOkResponse({ description: 'Whether every leaf and checkpoint verifies, the coverage, the witnesses and the notes given; if not, the first failure.', type: VerifyReportDto })
   @ApiBadRequestResponse({ description: 'A given note is malformed, or signed by neither the log nor a configured witness.' })
+  @ApiTooManyRequestsResponse({ description: 'Three verifications are already running or waiting on this instance (they run one at a time); retry after `Retry-After` seconds.' })
   async verify(@Body() body: VerifyLogDto) {
     const notes = this.externalNotes(body.notes ?? []);
     const report = await this.log.verify({ notes });

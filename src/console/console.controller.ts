@@ -8,7 +8,7 @@ import QRCode from 'qrcode';
 import { APP_CONFIG } from '../../config/configuration';
 import type { AppConfig } from '../../config/configuration';
 import { ReasonDto } from '../safeguards/dto/register-safeguards.dto';
-import { AuditLogService } from '../audit/audit-log.service';
+import { AuditLogService, VerificationBusyError } from '../audit/audit-log.service';
 import type { VerifyReport } from '../audit/audit-log.service';
 import { AuditQueryService } from '../audit/audit-query.service';
 import { AuditService } from '../audit/audit.service';
@@ -223,7 +223,7 @@ export class ConsoleController {
 
   @Get('audit')
   @ConsolePage(['auditor'])
-  async auditPage(@Req() req: ConsoleRequest, @Query() q: Record<string, unknown>, verifyResult?: VerifyReport): Promise<string> {
+  async auditPage(@Req() req: ConsoleRequest, @Query() q: Record<string, unknown>, verifyResult?: VerifyReport, error?: string): Promise<string> {
     const { dto, query, shown } = this.auditFilters(q);
     const invalid = (await validate(dto)).length > 0;
     if (!invalid && dto.actorName !== undefined) dto.actorIds = await this.actors.idsByName(dto.actorName);
@@ -243,14 +243,20 @@ export class ConsoleController {
       outcomes: ['success', 'denied', 'failure'],
       checkpoint: await this.auditLog.latestCheckpoint(),
       verifyResult,
-      error: invalid ? DICTIONARIES[req.console!.lang].invalid : undefined,
+      error: error ?? (invalid ? DICTIONARIES[req.console!.lang].invalid : undefined),
     });
   }
 
   @Post('audit/verify')
   @ConsolePage(['auditor'])
   async auditVerify(@Req() req: ConsoleRequest): Promise<string> {
-    const report = await this.auditLog.verify();
+    let report: VerifyReport;
+    try {
+      report = await this.auditLog.verify();
+    } catch (err) {
+      if (!(err instanceof VerificationBusyError)) throw err;
+      return this.auditPage(req, {}, undefined, DICTIONARIES[req.console!.lang].verifyBusy);
+    }
     await this.audit.recordDetached({ action: 'audit.verify', resourceType: 'audit_log', outcome: report.ok ? 'success' : 'failure', details: { ...report, channel: 'console' } });
     return this.auditPage(req, {}, report);
   }

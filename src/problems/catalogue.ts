@@ -89,6 +89,7 @@ export const PROBLEM_TYPES = {
   'proof-out-of-range': e(422, '証明の範囲外です', 'Proof out of range', '指定した木のサイズまたは索引が封印済みの範囲外です。', 'The tree size or index lies outside the sealed log.'),
   'invalid-note': e(400, '署名付きノートが不正です', 'Invalid signed note', '検証に渡されたチェックポイント（署名付きノート）を読み取れないか、このログのものではありません。', 'A checkpoint note given for verification cannot be read or is not one of this log’s.'),
   'sign-in-throttled': e(429, 'サインインを一時停止しています', 'Sign-in paused', 'このアカウントへのこの接続元からの（または接続元全体からの）サインイン失敗が続いたため、Retry-After の秒数だけ停止しています。他の接続元からのサインインには影響しません。', 'Too many failed sign-ins for this account from your address (or from your address in all); wait the seconds in Retry-After. Sign-in from other addresses is not affected.'),
+  'verification-busy': e(429, '監査ログの検証が混み合っています', 'Audit log verification busy', 'このインスタンスでは監査ログの検証を一度に一つずつ行い、待ちは二つまでです。Retry-After の秒数の後に再試行してください。', 'This instance verifies the audit log one at a time, with at most two waiting; retry after the seconds in Retry-After.'),
   'rate-limited': e(429, 'リクエストが多すぎます', 'Too many requests', '短時間に多くのリクエストがありました。Retry-After の秒数だけ待ってください。', 'Too many requests in a short time; wait the seconds in Retry-After.'),
   internal: e(500, '内部エラー', 'Internal error', '予期しないエラーです。報告の際は requestId を伝えてください。', 'An unexpected error occurred; quote the requestId when reporting it.'),
   unavailable: e(503, '利用できません', 'Service unavailable', '一時的に利用できません。Retry-After の秒数の後に再試行してください。', 'Temporarily unavailable; retry after the seconds in Retry-After.'),
