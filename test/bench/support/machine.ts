@@ -13,7 +13,7 @@ export interface MachineSpeed {
 
 function perHash(bytes: number, rounds = 5, n = 100_000): number {
   const data = Buffer.alloc(bytes, 0x61);
-  const one: (d: Buffer) => string = typeof hash === 'function' ? (d) => hash('sha256', d, 'latin1') : (d) => createHash('sha256').update(d).digest('latin1');
+  const one: (d: Buffer) => string = typeof hash === 'function' ? (d) => hash('sha256', d, 'binary') : (d) => createHash('sha256').update(d).digest('binary');
   let best = Infinity;
   for (let r = 0; r < rounds; r++) {
     const t = process.hrtime.bigint();
