@@ -290,3 +290,65 @@ describe('two service instances on one database', () => {
     }
   });
 });
+
+describe('a sealer that starts again', () => {
+  /** The stored leaf hashes an instance's sealer reads, as [from, size) ranges. */
+  function watchLeafReads(t: TestApp): { reads: [number, number][]; restore(): void } {
+    const inner = t.app.get(AuditLogService) as unknown as { eachLeafHash: (size: number, q: unknown, from: number, each: unknown) => Promise<void> };
+    const original = inner.eachLeafHash.bind(inner);
+    const reads: [number, number][] = [];
+    const spy = jest.spyOn(inner, 'eachLeafHash').mockImplementation((size, q, from, each) => {
+      reads.push([from, size]);
+      return original(size, q, from, each);
+    });
+    return { reads, restore: () => spy.mockRestore() };
+  }
+
+  it('takes its Merkle range from the newest checkpoint, and from every leaf when that checkpoint\'s range does not give its signed root', async () => {
+    const a = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '60000' });
+    const opened: TestApp[] = [a];
+    try {
+      const admin = (await signIn(a, ADMIN.username, ADMIN.password)).token;
+      await populate(a, admin, 20);
+      const sealed = async () => Number((await a.db.query('SELECT count(*)::int AS n FROM audit_events WHERE leaf_index IS NOT NULL')).rows[0].n);
+      const first = await sealed();
+      expect(first).toBeGreaterThan(0);
+      // every checkpoint sealed keeps its range
+      expect((await a.db.query('SELECT count(*)::int AS n FROM audit_checkpoints WHERE frontier IS NULL')).rows[0].n).toBe(0);
+
+      // A new instance (as after a restart) seals the events written since, reading no stored leaf.
+      const b = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '60000' }, { shareWith: a });
+      opened.push(b);
+      await populate(a, admin, 5); // sealed by a; b has never sealed
+      const second = await sealed();
+      const watchB = watchLeafReads(b);
+      for (let i = 0; i < 2; i++) await createOrg(b, admin, { kind: 'correctional_facility', name: `再起動後の施設 ${i}` });
+      expect(await b.app.get(AuditLogService).sealNow()).toBeGreaterThan(0);
+      watchB.restore();
+      expect(watchB.reads).toEqual([]);
+      expect(await sealed()).toBeGreaterThan(second);
+      const auditor = await auditorOf(a, admin);
+      await a.app.get(AuditLogService).sealNow();
+      expect((await b.http.post(`${API}/audit/verify`).set(bearer(auditor)).expect(200)).body).toMatchObject({ ok: true });
+
+      // The newest checkpoint's stored range is rewritten: a third instance does not take it, reads
+      // every stored leaf instead, and the log still verifies.
+      await a.db.query('ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_no_update_delete');
+      await a.db.query(`UPDATE audit_checkpoints SET frontier = decode(repeat('00', length(frontier)), 'hex') WHERE tree_size = (SELECT max(tree_size) FROM audit_checkpoints)`);
+      await a.db.query('ALTER TABLE audit_checkpoints ENABLE TRIGGER audit_checkpoints_no_update_delete');
+      const c = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '60000' }, { shareWith: a });
+      opened.push(c);
+      const watchC = watchLeafReads(c);
+      const before = await sealed();
+      for (let i = 0; i < 2; i++) await createOrg(c, admin, { kind: 'correctional_facility', name: `三つ目の施設 ${i}` });
+      expect(await c.app.get(AuditLogService).sealNow()).toBeGreaterThan(0);
+      watchC.restore();
+      expect(watchC.reads[0]).toEqual([0, expect.any(Number)]);
+      expect(watchC.reads.reduce((n, [from, size]) => n + size - from, 0)).toBe(before);
+      await a.app.get(AuditLogService).sealNow();
+      expect((await c.http.post(`${API}/audit/verify`).set(bearer(auditor)).expect(200)).body).toMatchObject({ ok: true });
+    } finally {
+      for (const t of opened.reverse()) await t.close();
+    }
+  });
+});

@@ -195,6 +195,25 @@ describe('witnessed checkpoints (C2SP signed notes, tlog-witness)', () => {
     await waitCosigned();
   });
 
+  it('counts the stored cosignature of the newest checkpoint while the witness is down, also past a power of ten', async () => {
+    // Cosigned checkpoints on both sides of the next power of ten (as text, '99' sorts after '100').
+    let below = await waitCosigned();
+    const ten = 10 ** String(below + 1).length;
+    if (ten - below > 1) {
+      await populate(t, auditor, ten - below - 1);
+      below = await waitCosigned();
+    }
+    await populate(t, auditor, 2);
+    const above = await waitCosigned();
+    expect(String(below).length).toBeLessThan(String(above).length);
+    await witness.stop('SIGKILL');
+    try {
+      expect(await verify()).toMatchObject({ ok: true, treeSize: above, witnesses: { cosigned: [WITNESS_NAME], missing: [], quorum: 1 } });
+    } finally {
+      witness = await startWitness(witnessDir, logVkey, witness.port);
+    }
+  });
+
   it('finds a truncated tail through the witness (last 43 events and the checkpoints covering them deleted)', async () => {
     await t.app.get(AuditLogService).sealNow();
     const cut = (await t.app.get(AuditLogService).latestCheckpoint())!.treeSize;

@@ -172,6 +172,7 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
       const [{ last }] = (await runner.query('SELECT coalesce(max(leaf_index), -1)::bigint::text AS last FROM audit_events')) as [{ last: string }];
       let next = Number(last) + 1;
       if (this.range.size > next) this.range = new CompactRange();
+      if (this.range.size === 0 && next > 0) this.range = (await this.rangeFromCheckpoint(runner.query.bind(runner), next)) ?? this.range;
       if (this.range.size < next) {
         // Another instance sealed since: add only the leaves it added.
         // A batch at a time: after a restart that is every stored leaf, and holding them all at
@@ -208,13 +209,14 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
       const payload = checkpointPayload({ treeSize: next, rootHash: root.toString('base64'), time });
       const signature = await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'oie-checkpoint' }).sign(key.privateKey);
       const note = signNote(checkpointText({ origin: this.config.auditLogOrigin, size: next, rootHash: root }), this.noteSigner);
-      await runner.query(`INSERT INTO audit_checkpoints (tree_size, root_hash, created_at, key_id, signature, note) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      await runner.query(`INSERT INTO audit_checkpoints (tree_size, root_hash, created_at, key_id, signature, note, frontier) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
         next,
         root,
         time,
         key.kid,
         signature,
         note,
+        staged.frontier(),
       ]);
       await runner.commitTransaction();
       this.range = staged;
@@ -227,6 +229,33 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
       throw err;
     } finally {
       await runner.release();
+    }
+  }
+
+  /**
+   * The compact range of the newest checkpoint no larger than `upto` that has one, when it can be
+   * trusted: its note verifies with this log's key and names this origin and size, and the range
+   * gives the note's root. Else null (the caller reads every stored leaf hash, as before frontiers
+   * were kept), with a warning when a frontier was there but did not fit.
+   */
+  private async rangeFromCheckpoint(query: (sql: string, params?: unknown[]) => Promise<unknown>, upto: number): Promise<CompactRange | null> {
+    const [row] = (await query(
+      // (ordered by the column, not by its text alias)
+      `SELECT c.tree_size::text AS size, c.note, c.frontier FROM audit_checkpoints c WHERE c.frontier IS NOT NULL AND c.tree_size <= $1 ORDER BY c.tree_size DESC LIMIT 1`,
+      [upto],
+    )) as { size: string; note: string | null; frontier: Buffer }[];
+    if (!row) return null;
+    const size = Number(row.size);
+    try {
+      if (!row.note) throw new Error('no note');
+      const body = parseCheckpointText(openNote(row.note, [this.noteVerifier()]).text);
+      if (body.origin !== this.config.auditLogOrigin || body.size !== size) throw new Error('another log or size');
+      const range = CompactRange.fromFrontier(size, row.frontier);
+      if (!range.root().equals(body.rootHash)) throw new Error('another root');
+      return range;
+    } catch (err) {
+      this.logger.warn({ checkpoint: size, failure: { kind: (err as Error).name } }, 'the checkpoint\'s stored range does not give its signed root; reading every stored leaf instead');
+      return null;
     }
   }
 
@@ -472,7 +501,8 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     checkpoints: Checkpoint[],
   ): Promise<ExternalCheckpoint[]> {
     const rows = (await query(
-      `SELECT DISTINCT ON (witness) witness, tree_size::text AS tree_size, signature_line FROM audit_cosignatures ORDER BY witness, tree_size DESC`,
+      // Ordered by the column (a bare `tree_size` would be the text alias: '9' after '10').
+      `SELECT DISTINCT ON (s.witness) s.witness, s.tree_size::text AS tree_size, s.signature_line FROM audit_cosignatures s ORDER BY s.witness, s.tree_size DESC`,
     )) as { witness: string; tree_size: string; signature_line: string }[];
     const out: ExternalCheckpoint[] = [];
     for (const row of rows) {

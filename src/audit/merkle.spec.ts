@@ -90,6 +90,33 @@ describe('RFC 6962 Merkle tree', () => {
   });
 });
 
+describe('a compact range kept as its frontier', () => {
+  it('comes back from its frontier with the same root, and takes further leaves the same way', () => {
+    const leaves = Array.from({ length: 70 }, (_, i) => leafHash(Buffer.from(`leaf ${i}`)));
+    for (let n = 0; n <= 64; n++) {
+      const r = new CompactRange();
+      for (const l of leaves.slice(0, n)) r.append(l);
+      const back = CompactRange.fromFrontier(n, r.frontier());
+      expect(back.size).toBe(n);
+      expect(back.root().equals(rootOf(leaves.slice(0, n)))).toBe(true);
+      expect(r.frontier()).toHaveLength(32 * [...n.toString(2)].filter((d) => d === '1').length);
+      for (const l of leaves.slice(n, n + 6)) back.append(l);
+      expect(back.root().equals(rootOf(leaves.slice(0, n + 6)))).toBe(true);
+    }
+  });
+
+  it('refuses a frontier whose length does not fit its tree size', () => {
+    const r = new CompactRange();
+    for (let i = 0; i < 11; i++) r.append(leafHash(Buffer.from([i])));
+    const f = r.frontier(); // 11 = 8 + 2 + 1: three hashes
+    expect(() => CompactRange.fromFrontier(11, f.subarray(0, 64))).toThrow(/shorter/);
+    expect(() => CompactRange.fromFrontier(11, Buffer.concat([f, Buffer.alloc(32)]))).toThrow(/longer/);
+    expect(() => CompactRange.fromFrontier(12, f)).toThrow(/longer/); // 12 = 8 + 4: two
+    expect(() => CompactRange.fromFrontier(-1, f)).toThrow(RangeError);
+    expect(CompactRange.fromFrontier(0, Buffer.alloc(0)).root().equals(EMPTY_ROOT)).toBe(true);
+  });
+});
+
 describe('consistency proofs from a subtree cache', () => {
   it('equal the direct computation and read far fewer leaves', async () => {
     const leaves = Array.from({ length: 5000 }, (_, i) => leafHash(String(i)));

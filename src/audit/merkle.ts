@@ -231,6 +231,33 @@ export class CompactRange {
     return copy;
   }
 
+  /**
+   * The range as bytes: its subtree hashes, biggest first, 32 bytes each (their sizes are the
+   * binary digits of the size). Stored with each checkpoint, so a sealer that starts again takes
+   * the range from there instead of from every stored leaf.
+   */
+  frontier(): Buffer {
+    return Buffer.concat(this.stack.map((n) => n.hash));
+  }
+
+  /** The range of `size` leaves whose frontier() is `bytes`; throws when the length does not fit the size. */
+  static fromFrontier(size: number, bytes: Uint8Array): CompactRange {
+    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError('tree size');
+    const range = new CompactRange();
+    let at = 0;
+    let biggest = 1;
+    while (biggest * 2 <= size) biggest *= 2;
+    for (let s = biggest, rest = size; rest > 0; s /= 2) {
+      if (rest < s) continue;
+      if (at + 32 > bytes.length) throw new RangeError('frontier shorter than its tree size needs');
+      range.appendNode(s, Buffer.from(bytes.subarray(at, at + 32)));
+      at += 32;
+      rest -= s;
+    }
+    if (at !== bytes.length) throw new RangeError('frontier longer than its tree size needs');
+    return range;
+  }
+
   root(): Hash {
     if (this.stack.length === 0) return EMPTY_ROOT;
     let acc = this.stack[this.stack.length - 1]!.hash;

@@ -484,8 +484,9 @@ async function main() {
   api = new Api(svc.base);
   const db2 = new PgClient({ connectionString: dbUrl });
   await db2.connect();
-  // The first sealer tick after a start rebuilds its compact Merkle range from every stored leaf
-  // hash; wait for it (one audited call, then until it is sealed) so it does not skew the routes.
+  // The first sealer tick after a start takes its compact Merkle range from the newest checkpoint
+  // (it read every stored leaf hash before checkpoints kept their range); wait for it (one audited
+  // call, then until it is sealed) so it does not skew the routes.
   const tFirstSeal = now();
   await api.call('GET', '/api/v1/audit/events?limit=1', { token: world.auditor.token });
   const rebuildSampler = new RssSampler(() => svc.pid);
@@ -501,7 +502,7 @@ async function main() {
     peakRssMb: Math.round(rebuildSampler.stop() / 1024),
   };
   log(
-    `  first seal after the restart (rebuilds the range from ${totalEvents.toLocaleString()} leaves) took ${fmtMs(firstSealAfterRestart.ms)}, peak RSS ${firstSealAfterRestart.peakRssMb} MB`,
+    `  first seal after the restart (its range from the newest checkpoint of ${totalEvents.toLocaleString()} leaves) took ${fmtMs(firstSealAfterRestart.ms)}, peak RSS ${firstSealAfterRestart.peakRssMb} MB`,
   );
 
   // ---- routes
@@ -823,7 +824,7 @@ async function main() {
     webhooks
       ? `webhook delivery lag:       ${webhooks.delivered}/${webhooks.decisions} decisions delivered and verified, event → receiver p50 ${webhooks.lagMs.p50} ms, p99 ${webhooks.lagMs.p99} ms (max ${webhooks.lagMs.max} ms; dispatcher every 500 ms; ${webhooks.duplicates} duplicates, ${webhooks.unverified} unverified)`
       : 'webhook delivery lag:       not measured',
-    `first seal after restart:   ${fmtMs(firstSealAfterRestart.ms)} (rebuilds the Merkle range from every stored leaf), peak RSS ${firstSealAfterRestart.peakRssMb} MB`,
+    `first seal after restart:   ${fmtMs(firstSealAfterRestart.ms)} (its Merkle range from the newest checkpoint), peak RSS ${firstSealAfterRestart.peakRssMb} MB`,
     `service peak RSS (VmHWM) from the restart to the export: ${hwmBeforeExport} MB`,
     // The bench's own load (service, PostgreSQL, autocannon) shows here too; only the load at the
     // start says whether other work shared the machine.
