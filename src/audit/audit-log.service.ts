@@ -473,7 +473,7 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
           w.on('error', reject);
           w.on('message', (m: { ready?: boolean; ok?: boolean; result?: ChunkResult; error?: string }) => {
             if (m.ready) {
-              // Two chunks each: the second is queued on the worker's connection, so no worker waits
+              // Two chunks each: the second waits in the worker, so none sits idle waiting
               // for this thread (busy with checkpoint signatures) between chunks.
               feed(w);
               feed(w);

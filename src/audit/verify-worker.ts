@@ -2,8 +2,8 @@
  * A worker thread of POST /audit/verify: on its own connection, inside the snapshot the main
  * thread exported, it streams whole chunks of leaves with binary COPY (checkLeavesByCopy: each
  * leaf's canonical bytes are written from the row's fields and hashed as they arrive) and checks
- * them with a ChunkChecker. Chunks it is sent while one runs wait on its connection's queue. The
- * main thread joins the results in order.
+ * them with a ChunkChecker. Chunks it is sent while one runs wait their turn here. The main thread
+ * joins the results in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client } from 'pg';
@@ -21,19 +21,22 @@ async function main(): Promise<void> {
   await db.connect();
   await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   await db.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/[^0-9A-Fa-f-]/g, '')}'`);
+  // Chunks sent while one runs wait here, and run one after another on the connection (a client
+  // given a second query before the first ends is deprecated in node-postgres).
+  let turn: Promise<void> = Promise.resolve();
   parentPort!.on('message', (task: ChunkTask | null) => {
     if (task === null) {
-      void db.end().finally(() => process.exit(0));
+      void turn.then(() => db.end()).finally(() => process.exit(0));
       return;
     }
-    void (async () => {
+    turn = turn.then(async () => {
       try {
         const { result, rows } = await checkLeavesByCopy(db, task.start, task.end, task.probes);
         parentPort!.postMessage({ ok: true, result, rows });
       } catch (err) {
         parentPort!.postMessage({ ok: false, error: (err as Error).message });
       }
-    })();
+    });
   });
   parentPort!.postMessage({ ready: true });
 }
