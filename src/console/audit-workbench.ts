@@ -111,13 +111,13 @@ export class AuditWorkbench {
       await this.audit.recordDetached({ action: 'request.read', resourceType: 'request', resourceId: id, outcome: 'denied', reasonCode: 'not-found', details: { channel: 'console', view: 'audit' } });
       throw new NotFoundError('request').markAudited();
     }
-    const [record, requester, holder, erasure, decisions] = await Promise.all([
-      this.records.findById(r.recordId),
-      this.organizations.find(r.requesterOrgId),
-      this.organizations.find(r.holderOrgId),
-      this.requests.erasureOf(r.id),
-      this.approvals.decisions(r.id),
-    ]);
+    // One after another: inside this transaction they share one connection, which runs one query
+    // at a time anyway (queueing more on it is deprecated in node-postgres).
+    const record = await this.records.findById(r.recordId);
+    const requester = await this.organizations.find(r.requesterOrgId);
+    const holder = await this.organizations.find(r.holderOrgId);
+    const erasure = await this.requests.erasureOf(r.id);
+    const decisions = await this.approvals.decisions(r.id);
     const deciders = await this.actors.names(decisions.map((d) => ({ type: 'user', id: d.decidedBy })));
     await this.audit.record({ action: 'request.read', resourceType: 'request', resourceId: id, recordId: r.recordId, details: { channel: 'console', view: 'audit' } });
     const view = toHolderView(
