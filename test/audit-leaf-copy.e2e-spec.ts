@@ -267,6 +267,31 @@ describe('leaf JSON written from binary COPY rows', () => {
       }
     });
 
+    it('rejects at node-postgres\' query_timeout and skips the rest of the COPY whole, so the connection still works', async () => {
+      const slow = new Client({ connectionString: process.env.OIE_TEST_ADMIN_URL, query_timeout: 150 });
+      await slow.connect();
+      try {
+        await slow.query(`CREATE TEMP TABLE audit_events (id bigserial, occurred_at timestamptz, actor_type text, actor_id text, organization_id uuid, action text,
+          resource_type text, resource_id text, record_id uuid, outcome text, reason_code text, request_id text, source_ip text, details jsonb, leaf_index bigint, leaf_hash bytea)`);
+        await slow.query(
+          `INSERT INTO audit_events (occurred_at, actor_type, action, outcome, details, leaf_index) SELECT now(), 'user', 'a', 'success', jsonb_build_object('big', repeat('x', 3000)), i FROM generate_series(0, 399) i`,
+        );
+        // about 2 ms a row as it is written (a plain scan: no sort computes the rows first), so the
+        // timeout fires while the server is still sending, mid-message more often than not
+        const sql = copyLeavesSql(0, 400)
+          .replace(' ORDER BY a.leaf_index', '')
+          .replace('a.details::text', '(a.details::text || left(pg_sleep(0.002)::text, 0))');
+        let rows = 0;
+        await expect(copyLeafRows(slow, sql, () => rows++)).rejects.toThrow(/timeout/i);
+        expect(rows).toBeLessThan(400);
+        // the server finishes the COPY (about 0.8 s); the connection then answers as usual
+        await new Promise((r) => setTimeout(r, 1500));
+        expect((await slow.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      } finally {
+        await slow.end();
+      }
+    });
+
     it('rejects with the reader\'s error, reads the rest of the COPY off the socket, and the connection still works', async () => {
       await seed(200);
       let calls = 0;

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { spawnSync } from 'node:child_process';
 import { AuditLogService } from '../src/audit/audit-log.service';
 import { hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from '../src/audit/leaf';
@@ -87,9 +88,14 @@ describe('tamper-evident audit log', () => {
     const original = inner.verifyOnce.bind(log);
     let running = 0;
     let most = 0;
+    // The first verification is held until the refusals below have been seen.
+    let letGo!: () => void;
+    const held = new Promise<void>((r) => (letGo = r));
+    let calls = 0;
     const spy = jest.spyOn(inner, 'verifyOnce').mockImplementation(async (o: unknown) => {
       most = Math.max(most, ++running);
       try {
+        if (calls++ === 0) await held;
         return await original(o);
       } finally {
         running--;
@@ -101,12 +107,14 @@ describe('tamper-evident audit log', () => {
       const busy = await t.http.post(`${API}/audit/verify`).set(bearer(auditor)).send({}).expect(429);
       expect(busy.headers['retry-after']).toBe('30');
       expect(busy.body.type).toMatch(/verification-busy$/);
+      letGo();
       for (const report of await Promise.all(three)) expect(report).toMatchObject({ ok: true });
       expect(most).toBe(1);
       expect(spy).toHaveBeenCalledTimes(3);
       // the queue is free again
       expect((await t.http.post(`${API}/audit/verify`).set(bearer(auditor)).send({}).expect(200)).body.ok).toBe(true);
     } finally {
+      letGo();
       spy.mockRestore();
     }
   });
@@ -339,11 +347,17 @@ describe('a sealer that starts again', () => {
       const c = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '60000' }, { shareWith: a });
       opened.push(c);
       const watchC = watchLeafReads(c);
+      // (Nest's loggers write to one app's stream per process: watch the service's own logger)
+      const loggedC = jest.spyOn((c.app.get(AuditLogService) as unknown as { logger: Logger }).logger, 'error');
       const before = await sealed();
       for (let i = 0; i < 2; i++) await createOrg(c, admin, { kind: 'correctional_facility', name: `三つ目の施設 ${i}` });
       expect(await c.app.get(AuditLogService).sealNow()).toBeGreaterThan(0);
       watchC.restore();
       expect(watchC.reads[0]).toEqual([0, expect.any(Number)]);
+      expect(loggedC.mock.calls.filter(([, msg]) => String(msg).includes('stored range does not give its signed root'))).toEqual([
+        [{ checkpoint: expect.any(Number) }, expect.any(String)],
+      ]);
+      loggedC.mockRestore();
       expect(watchC.reads.reduce((n, [from, size]) => n + size - from, 0)).toBe(before);
       await a.app.get(AuditLogService).sealNow();
       expect((await c.http.post(`${API}/audit/verify`).set(bearer(auditor)).expect(200)).body).toMatchObject({ ok: true });

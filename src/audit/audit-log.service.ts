@@ -77,6 +77,9 @@ interface CheckpointRow {
   cosignatures?: string | null;
 }
 
+/** The columns a Checkpoint is read from (not the stored range, which only a starting sealer needs). */
+const CHECKPOINT_COLUMNS = 'c.tree_size, c.root_hash, c.created_at, c.key_id, c.signature, c.note';
+
 export function toCheckpoint(r: CheckpointRow): Checkpoint {
   return {
     treeSize: Number(r.tree_size),
@@ -246,17 +249,26 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     )) as { size: string; note: string | null; frontier: Buffer }[];
     if (!row) return null;
     const size = Number(row.size);
+    let root: Hash;
     try {
-      if (!row.note) throw new Error('no note');
-      const body = parseCheckpointText(openNote(row.note, [this.noteVerifier()]).text);
+      const body = parseCheckpointText(openNote(row.note ?? '', [this.noteVerifier()]).text);
       if (body.origin !== this.config.auditLogOrigin || body.size !== size) throw new Error('another log or size');
-      const range = CompactRange.fromFrontier(size, row.frontier);
-      if (!range.root().equals(body.rootHash)) throw new Error('another root');
-      return range;
-    } catch (err) {
-      this.logger.warn({ checkpoint: size, failure: { kind: (err as Error).name } }, 'the checkpoint\'s stored range does not give its signed root; reading every stored leaf instead');
+      root = body.rootHash;
+    } catch {
+      // Not signed by the present key (it was rotated since), or the note was changed.
+      this.logger.warn({ checkpoint: size }, 'the newest checkpoint\'s note does not verify with the present key; reading every stored leaf to continue the log');
       return null;
     }
+    let range: CompactRange | null = null;
+    try {
+      range = CompactRange.fromFrontier(size, row.frontier);
+    } catch {
+      range = null;
+    }
+    if (range?.root().equals(root)) return range;
+    // A signed checkpoint whose stored range is not its own: the table was changed.
+    this.logger.error({ checkpoint: size }, 'the newest checkpoint\'s stored range does not give its signed root (audit_checkpoints was changed); reading every stored leaf to continue the log');
+    return null;
   }
 
   /** Stored leaf hashes from..size-1 in order. */
@@ -300,7 +312,7 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
   /** The latest checkpoint; its note carries the witnesses' cosignatures received so far. */
   async latestCheckpoint(): Promise<Checkpoint | null> {
     const rows = (await this.dataSource.query(
-      `SELECT c.*, (SELECT string_agg(s.signature_line, '' ORDER BY s.witness) FROM audit_cosignatures s WHERE s.tree_size = c.tree_size) AS cosignatures
+      `SELECT ${CHECKPOINT_COLUMNS}, (SELECT string_agg(s.signature_line, '' ORDER BY s.witness) FROM audit_cosignatures s WHERE s.tree_size = c.tree_size) AS cosignatures
          FROM audit_checkpoints c ORDER BY c.tree_size DESC LIMIT 1`,
     )) as CheckpointRow[];
     return rows[0] ? toCheckpoint(rows[0]) : null;
@@ -309,7 +321,7 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
   async checkpoints(query: { before?: string; limit?: number }): Promise<{ items: Checkpoint[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;
     const rows = (await this.dataSource.query(
-      `SELECT * FROM audit_checkpoints WHERE ($1::bigint IS NULL OR tree_size < $1::bigint) ORDER BY tree_size DESC LIMIT $2`,
+      `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints c WHERE ($1::bigint IS NULL OR c.tree_size < $1::bigint) ORDER BY c.tree_size DESC LIMIT $2`,
       [query.before ?? null, limit + 1],
     )) as CheckpointRow[];
     const items = rows.slice(0, limit).map(toCheckpoint);
@@ -330,7 +342,7 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     const [leaf] = await this.leafHashes(index + 1, undefined, index);
     if (!leaf) return null;
     const proof = await this.subtrees.inclusionProof(index, treeSize);
-    const cp = (await this.dataSource.query(`SELECT * FROM audit_checkpoints WHERE tree_size = $1`, [treeSize])) as CheckpointRow[];
+    const cp = (await this.dataSource.query(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints c WHERE c.tree_size = $1`, [treeSize])) as CheckpointRow[];
     return {
       leafIndex: index,
       treeSize,
@@ -393,7 +405,7 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     await runner.connect();
     try {
       await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const checkpoints = ((await runner.query(`SELECT * FROM audit_checkpoints ORDER BY tree_size`)) as CheckpointRow[]).map(toCheckpoint);
+      const checkpoints = ((await runner.query(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints c ORDER BY c.tree_size`)) as CheckpointRow[]).map(toCheckpoint);
       const external = [...(evidence?.checkpoints ?? []), ...(opts.notes ?? [])];
       if (evidence) external.push(...(await this.storedCosignatures(runner.query.bind(runner), evidence.configured, checkpoints)));
       const verifier = new LogVerifier(checkpoints, (kid) => (this.keys.checkpoint.kid === kid ? this.keys.checkpoint.publicKey : undefined), {
@@ -452,10 +464,21 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     try {
       await new Promise<void>((resolve, reject) => {
         let active = 0;
-        const feed = (w: Worker) => {
-          if (failure || nextTask >= chunks.length) return;
-          active++;
-          w.postMessage(chunks[nextTask++]);
+        // Chunks a worker holds (two each: the second waits in the worker, so none sits idle
+        // waiting for this thread, busy with checkpoint signatures, between chunks), and at most
+        // two per worker sent and not yet joined: memory stays bounded however far this thread
+        // falls behind (a log sealed every second can have a checkpoint, and so two signature
+        // checks, for every few leaves).
+        const held = new Map<Worker, number>(workers.map((w) => [w, 0]));
+        const ready = new Set<Worker>();
+        const feed = () => {
+          for (const w of ready) {
+            while (!failure && nextTask < chunks.length && held.get(w)! < 2 && nextTask < nextResult + 2 * workers.length) {
+              held.set(w, held.get(w)! + 1);
+              active++;
+              w.postMessage(chunks[nextTask++]);
+            }
+          }
         };
         const finished = () => {
           if (active === 0 && (failure || nextTask >= chunks.length)) resolve();
@@ -473,18 +496,22 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
           w.on('error', reject);
           w.on('message', (m: { ready?: boolean; ok?: boolean; result?: ChunkResult; error?: string }) => {
             if (m.ready) {
-              // Two chunks each: the second waits in the worker, so none sits idle waiting
-              // for this thread (busy with checkpoint signatures) between chunks.
-              feed(w);
-              feed(w);
+              ready.add(w);
+              feed();
               return finished();
             }
             if (!m.ok) return reject(new Error(m.error ?? 'verify worker failed'));
             active--;
+            held.set(w, held.get(w)! - 1);
             const r = reviveChunk(m.result!);
             done.set(r.start, r);
-            feed(w);
-            draining = draining.then(drain).then(finished, reject);
+            feed();
+            draining = draining
+              .then(drain)
+              .then(() => {
+                feed(); // joining made room
+                finished();
+              }, reject);
           });
         }
       });

@@ -506,8 +506,10 @@ class CopyOut {
 
   handleError(err: Error): void {
     this.error ??= err;
-    // The connection failed (or the server reported an error: ReadyForQuery follows and releases).
-    if (!(err as { severity?: string }).severity) this.release();
+    // The socket stays ours until ReadyForQuery (which releases it): after a server error it
+    // follows at once; after node-postgres' own query_timeout the server is still sending rows,
+    // which only this framer can skip whole. A connection that died never sends it, and its
+    // socket goes with it.
     this.settle.reject(this.error);
   }
 
