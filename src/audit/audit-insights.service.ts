@@ -295,7 +295,7 @@ export class AuditInsightsService {
     if (actorIds.length) {
       const found = (await this.dataSource.query(
         `SELECT id::text AS id, display_name AS name FROM users WHERE id::text = ANY($1::text[])
-         UNION ALL SELECT client_id, coalesce(name, client_id) FROM api_clients WHERE client_id = ANY($1::text[])`,
+         UNION ALL SELECT client_id, name FROM api_clients WHERE client_id = ANY($1::text[]) AND name IS NOT NULL`,
         [actorIds],
       )) as { id: string; name: string }[];
       for (const f of found) actors.set(f.id, f.name);

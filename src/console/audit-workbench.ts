@@ -68,7 +68,10 @@ export class AuditWorkbench {
     const t = DICTIONARIES[lang];
     return items.map((e) => {
       const info = actionInfo(e.action);
-      const named = e.actorId ? names.get(`${e.actorType}:${e.actorId}`) : undefined;
+      const found = e.actorId ? names.get(`${e.actorType}:${e.actorId}`) : undefined;
+      // A client without a name is known by its client id: shown as an id (code), not as a name.
+      const unnamedClient = !!found && e.actorType === 'client' && found.name === e.actorId;
+      const named = unnamedClient ? undefined : found;
       const org = named?.organizationName ?? (e.organizationId ? orgNames.get(e.organizationId) : undefined);
       const actorLabel =
         e.actorType === 'system' ? t.actorSystem : e.actorType === 'anonymous' ? t.actorAnonymous : named ? named.name : e.actorType === 'client' ? t.actorUnknownClient : t.actorUnknownUser;
@@ -84,7 +87,8 @@ export class AuditWorkbench {
         reasonLabel: e.reasonCode ? (isProblemSlug(e.reasonCode) ? PROBLEM_TYPES[e.reasonCode].title[lang] : e.reasonCode) : undefined,
         reasonCode: e.reasonCode,
         actorLabel,
-        actorOrg: org ?? null,
+        actorCode: unnamedClient ? e.actorId : undefined,
+        actorOrg: org ?? (unnamedClient ? found.organizationName : null) ?? null,
         actorId: e.actorId,
         actorFilterable: !!e.actorId && (e.actorType === 'user' || e.actorType === 'client'),
         requestId,
@@ -100,7 +104,9 @@ export class AuditWorkbench {
   /** Who an actor id is, for the note above results filtered by it (staff or client; unknown: none). */
   async actorNamed(id: string): Promise<{ name: string; organizationName: string | null } | undefined> {
     const names = await this.actors.names([{ type: 'user', id }, { type: 'client', id }]);
-    return names.get(`user:${id}`) ?? names.get(`client:${id}`);
+    const named = names.get(`user:${id}`) ?? names.get(`client:${id}`);
+    // a client without a name: the page shows its id, as code
+    return named && named.name !== id ? named : undefined;
   }
 
   /** A request seen by an auditor (any organisation); the read is an audit event. */
