@@ -243,6 +243,24 @@ describe("auditor's workbench", () => {
       expect(byActor.text).toContain('操作者で絞り込み中: 決裁 花子 (大阪刑務所) — <a href="/console/audit?action&#x3D;decision">解除</a>');
     });
 
+    it('shows a client registered without a name by its client id, as an id, and never as a name', async () => {
+      const { client_id: clientId, name } = (await t.db.query(`SELECT client_id, name FROM api_clients WHERE organization_id = $1 LIMIT 1`, [w.city.id])).rows[0];
+      await t.db.query(`UPDATE api_clients SET name = NULL WHERE client_id = $1`, [clientId]);
+      try {
+        const page = await get(`/console/audit?actor=${encodeURIComponent(clientId)}&lang=en`).expect(200);
+        expect(page.text).toContain(`class="actor"><code class="id">${clientId}</code></a> (大阪市)`);
+        expect(page.text).toContain(`Filtered by actor: <code class="id">${clientId}</code>`);
+        expect(page.text).not.toContain('Unknown API client');
+        // Named again, the name is shown and the id is not.
+        await t.db.query(`UPDATE api_clients SET name = $2 WHERE client_id = $1`, [clientId, '大阪市 連携システム']);
+        const named = await get(`/console/audit?actor=${encodeURIComponent(clientId)}&lang=en`).expect(200);
+        expect(named.text).toContain('class="actor">大阪市 連携システム</a> (大阪市)');
+        expect(named.text).not.toContain(`<code class="id">${clientId}</code>`);
+      } finally {
+        await t.db.query(`UPDATE api_clients SET name = $2 WHERE client_id = $1`, [clientId, name]);
+      }
+    });
+
     it("opens a request and a record for the auditor, each a read on record", async () => {
       const req = await get(`/console/audit/requests/${approved}`).expect(200);
       expect(req.text).toContain('大阪市');

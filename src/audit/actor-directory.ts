@@ -2,9 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
-/** How an actor is shown to an auditor: a staff member's display name or a client's name, and its organisation. */
+/**
+ * How an actor is shown to an auditor: a staff member's display name or a client's name (null for a
+ * client registered without one: a view shows its client id, as an id), and its organisation.
+ */
 export interface ActorName {
-  name: string;
+  name: string | null;
   organizationName: string | null;
 }
 
@@ -48,9 +51,9 @@ export class ActorDirectory {
     }
     if (clients.length) {
       const rows = (await this.dataSource.query(
-        `SELECT c.client_id AS id, COALESCE(c.name, c.client_id) AS name, o.name AS org FROM api_clients c LEFT JOIN organizations o ON o.id = c.organization_id WHERE c.client_id = ANY($1::text[])`,
+        `SELECT c.client_id AS id, c.name, o.name AS org FROM api_clients c LEFT JOIN organizations o ON o.id = c.organization_id WHERE c.client_id = ANY($1::text[])`,
         [clients],
-      )) as { id: string; name: string; org: string | null }[];
+      )) as { id: string; name: string | null; org: string | null }[];
       for (const r of rows) out.set(`client:${r.id}`, { name: r.name, organizationName: r.org });
     }
     return out;

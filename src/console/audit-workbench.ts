@@ -70,11 +70,11 @@ export class AuditWorkbench {
       const info = actionInfo(e.action);
       const found = e.actorId ? names.get(`${e.actorType}:${e.actorId}`) : undefined;
       // A client without a name is known by its client id: shown as an id (code), not as a name.
-      const unnamedClient = !!found && e.actorType === 'client' && found.name === e.actorId;
+      const unnamedClient = !!found && e.actorType === 'client' && found.name === null;
       const named = unnamedClient ? undefined : found;
       const org = named?.organizationName ?? (e.organizationId ? orgNames.get(e.organizationId) : undefined);
       const actorLabel =
-        e.actorType === 'system' ? t.actorSystem : e.actorType === 'anonymous' ? t.actorAnonymous : named ? named.name : e.actorType === 'client' ? t.actorUnknownClient : t.actorUnknownUser;
+        e.actorType === 'system' ? t.actorSystem : e.actorType === 'anonymous' ? t.actorAnonymous : named?.name ? named.name : e.actorType === 'client' ? t.actorUnknownClient : t.actorUnknownUser;
       const requestId = e.resourceType === 'request' && e.resourceId && UUID.test(e.resourceId) ? e.resourceId : null;
       const recordId = e.recordId ?? (e.resourceType === 'release_record' && e.resourceId && UUID.test(e.resourceId) ? e.resourceId : null);
       return {
@@ -106,7 +106,7 @@ export class AuditWorkbench {
     const names = await this.actors.names([{ type: 'user', id }, { type: 'client', id }]);
     const named = names.get(`user:${id}`) ?? names.get(`client:${id}`);
     // a client without a name: the page shows its id, as code
-    return named && named.name !== id ? named : undefined;
+    return named?.name ? { name: named.name, organizationName: named.organizationName } : undefined;
   }
 
   /** A request seen by an auditor (any organisation); the read is an audit event. */
