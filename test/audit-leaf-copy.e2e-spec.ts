@@ -6,7 +6,7 @@
 import * as fc from 'fast-check';
 import { Client } from 'pg';
 import { canonicalLeafJson, hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from '../src/audit/leaf';
-import { checkLeavesByCopy, copyLeafRows, copyLeavesSql } from '../src/audit/leaf-copy';
+import { checkLeavesByCopy, copyLeafRows, copyLeavesSql, LEAF_SCAN_SETTINGS } from '../src/audit/leaf-copy';
 
 const hostile = fc.constantFrom(
   '"',
@@ -175,6 +175,39 @@ describe('leaf JSON written from binary COPY rows', () => {
     const { result } = await checkLeavesByCopy(db, 0, 5, []);
     expect(result.failure?.index).toBe(3);
     expect(result.count).toBe(3);
+  });
+
+  it('reads a chunk by an index scan in leaf order with the verification\'s planner settings, whatever the statistics make the planner prefer', async () => {
+    await db.query('TRUNCATE audit_events');
+    await db.query(`CREATE UNIQUE INDEX leaf_plan_idx ON audit_events (leaf_index)`);
+    try {
+      // Rows out of leaf order on the heap, as after sealing updates: a low correlation.
+      await db.query(
+        `INSERT INTO audit_events (occurred_at, actor_type, action, resource_type, outcome, details, leaf_index)
+         SELECT now(), 'user', 'x', 'y', 'success', '{}', (i * 7919) % 50000 FROM generate_series(0, 49999) i`,
+      );
+      await db.query('ANALYZE audit_events');
+      const select = /^COPY \((.*)\) TO STDOUT/s.exec(copyLeavesSql(8192, 16384))![1]!;
+      const plan = async () => ((await db.query(`EXPLAIN ${select}`)).rows as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+      await db.query('BEGIN');
+      try {
+        // Random reads priced high, as the statistics of a large sealed log make them look.
+        await db.query(`SET LOCAL random_page_cost = 1000`);
+        const chosen = await plan();
+        expect(chosen).not.toMatch(/^Index Scan using leaf_plan_idx/);
+        expect(chosen).toMatch(/Sort|Bitmap/);
+        await db.query(LEAF_SCAN_SETTINGS);
+        const set = await plan();
+        expect(set).toMatch(/^Index Scan using leaf_plan_idx on audit_events/);
+        expect(set).not.toMatch(/Sort|Bitmap|Gather|Seq Scan/);
+      } finally {
+        await db.query('ROLLBACK');
+      }
+      // Local to the transaction: the session's settings are as before.
+      expect((await db.query(`SHOW enable_bitmapscan`)).rows[0].enable_bitmapscan).toBe('on');
+    } finally {
+      await db.query('DROP INDEX leaf_plan_idx');
+    }
   });
 
   describe('reading the rows off the socket', () => {

@@ -10,7 +10,7 @@ import { hashLeafEvent, LEAF_COLUMNS, LeafRow, toLeafEvent } from './leaf';
 import { CompactRange, Hash, rootOf, SubtreeCache } from './merkle';
 import { checkpointText, ed25519Raw, ed25519Signer, NoteSigner, NoteVerifier, openNote, parseCheckpointText, parseNote, parseVerifierKey, SIG_ED25519, signNote, verifierKey } from './note';
 import { CHUNK, ChunkResult, rowSource, verifyChunk } from './verify-chunk';
-import { checkLeavesByCopy } from './leaf-copy';
+import { checkLeavesByCopy, LEAF_SCAN_SETTINGS } from './leaf-copy';
 import type { ChunkTask } from './verify-worker';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -425,6 +425,7 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
       } else {
         // The query runner's own pg client, so the leaves stream in the same snapshot.
         const client = (runner as unknown as { databaseConnection: PoolClient }).databaseConnection;
+        await client.query(LEAF_SCAN_SETTINGS);
         for (const task of chunks) {
           const { result } = await checkLeavesByCopy(client, task.start, task.end, task.probes);
           const failure = await verifier.addChunk(result);

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client } from 'pg';
-import { checkLeavesByCopy } from './leaf-copy';
+import { checkLeavesByCopy, LEAF_SCAN_SETTINGS } from './leaf-copy';
 
 export interface ChunkTask {
   start: number;
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   await db.connect();
   await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   await db.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/[^0-9A-Fa-f-]/g, '')}'`);
+  await db.query(LEAF_SCAN_SETTINGS);
   // Chunks sent while one runs wait here, and run one after another on the connection (a client
   // given a second query before the first ends is deprecated in node-postgres).
   let turn: Promise<void> = Promise.resolve();
