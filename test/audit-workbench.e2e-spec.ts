@@ -110,7 +110,7 @@ describe("auditor's workbench", () => {
       expect(new Set(byName.map((e) => e.actorId))).toEqual(new Set([decider.id]));
       const byId = await events({ actor: decider.id });
       expect(byName.map((e) => e.id)).toEqual(byId.slice(0, byName.length).map((e) => e.id).filter((id) => byName.some((e) => e.id === id)));
-      // A client by its name (the factories name none, so its client id is its name) and a name that matches nobody.
+      // A name that matches nobody answers nothing (not everything).
       expect(await events({ actorName: 'nobody-is-called-this' })).toEqual([]);
       // Combined with a group: the decider's decisions only.
       const decisions = await events({ actorName: '花子', group: 'decision' });
@@ -251,6 +251,11 @@ describe("auditor's workbench", () => {
         expect(page.text).toContain(`class="actor"><code class="id">${clientId}</code></a> (大阪市)`);
         expect(page.text).toContain(`Filtered by actor: <code class="id">${clientId}</code>`);
         expect(page.text).not.toContain('Unknown API client');
+        // A client named exactly its own client id is shown by that name, as a name (it was once taken for a client without one).
+        await t.db.query(`UPDATE api_clients SET name = client_id WHERE client_id = $1`, [clientId]);
+        const selfNamed = await get(`/console/audit?actor=${encodeURIComponent(clientId)}&lang=en`).expect(200);
+        expect(selfNamed.text).toContain(`class="actor">${clientId}</a> (大阪市)`);
+        expect(selfNamed.text).toContain(`Filtered by actor: ${clientId} (大阪市)`);
         // Named again, the name is shown and the id is not.
         await t.db.query(`UPDATE api_clients SET name = $2 WHERE client_id = $1`, [clientId, '大阪市 連携システム']);
         const named = await get(`/console/audit?actor=${encodeURIComponent(clientId)}&lang=en`).expect(200);
